@@ -1,0 +1,1428 @@
+/*
+ * Licensed under the Apache License, Version 2.0 (the "License"); you may
+ * not use this file except in compliance with the License. You may obtain
+ * a copy of the License at
+ *
+ *      http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+ * WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+ * License for the specific language governing permissions and limitations
+ * under the License.
+ */
+
+/*
+ * module.c: nova_mq._engine, the only file that includes Python.h.
+ *
+ * It converts builtins (str, int, bool, None, dict, list) into the engine's
+ * plain C structs, calls the engine, and converts the result back.  All
+ * strings handed to the engine are borrowed from the argument objects,
+ * which the caller keeps alive for the duration of the call; integers are
+ * formatted into scratch space owned by the call's frame.
+ *
+ * Errors: the engine fills an NmqError where the failure happens; this file
+ * turns it into one exception through the factory nova_mq registers with
+ * _configure() (Nova's exception classes), or _engine.Error before that.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+
+#include <string.h>
+#include <sys/utsname.h>
+
+#include "emit.h"
+#include "enums.h"
+#include "nmq.h"
+#include "policy.h"
+#include "reader.h"
+
+/* ------------------------------------------------------------------ */
+/* Interned names: one table drives the enum and the strings.          */
+
+#define NMQ_NAMES(X)                                                        \
+    X(N_NET_TYPE, "net_type")                                               \
+    X(N_MAC_ADDR, "mac_addr")                                               \
+    X(N_MODEL, "model")                                                     \
+    X(N_DRIVER_NAME, "driver_name")                                         \
+    X(N_DRIVER_IOMMU, "driver_iommu")                                       \
+    X(N_DRIVER_PACKED, "driver_packed")                                     \
+    X(N_VHOST_QUEUES, "vhost_queues")                                       \
+    X(N_VHOST_RX, "vhost_rx_queue_size")                                    \
+    X(N_VHOST_TX, "vhost_tx_queue_size")                                    \
+    X(N_SCRIPT, "script")                                                   \
+    X(N_MTU, "mtu")                                                         \
+    X(N_SOURCE_DEV, "source_dev")                                           \
+    X(N_SOURCE_MODE, "source_mode")                                         \
+    X(N_VHOSTUSER_TYPE, "vhostuser_type")                                   \
+    X(N_VHOSTUSER_MODE, "vhostuser_mode")                                   \
+    X(N_VHOSTUSER_PATH, "vhostuser_path")                                   \
+    X(N_VLAN, "vlan")                                                       \
+    X(N_TARGET_DEV, "target_dev")                                           \
+    X(N_MANAGED, "managed")                                                 \
+    X(N_VPORTTYPE, "vporttype")                                             \
+    X(N_VPORTPARAMS, "vportparams")                                         \
+    X(N_FILTERNAME, "filtername")                                           \
+    X(N_FILTERPARAMS, "filterparams")                                       \
+    X(N_IN_AVERAGE, "vif_inbound_average")                                  \
+    X(N_IN_PEAK, "vif_inbound_peak")                                        \
+    X(N_IN_BURST, "vif_inbound_burst")                                      \
+    X(N_OUT_AVERAGE, "vif_outbound_average")                                \
+    X(N_OUT_PEAK, "vif_outbound_peak")                                      \
+    X(N_OUT_BURST, "vif_outbound_burst")                                    \
+    X(N_ALIAS, "alias")                                                     \
+    X(N_DEVICE_ADDR, "device_addr")                                         \
+    X(N_PRETTY_PRINT, "pretty_print")                                       \
+    X(N_KEY, "key")                                                         \
+    X(N_VALUE, "value")                                                     \
+    X(N_VCPUS, "vcpus")                                                     \
+    X(N_EXTRA_SPECS, "extra_specs")                                         \
+    X(N_IMAGE_PROPERTIES, "image_properties")                               \
+    X(N_VIRT_TYPE, "virt_type")                                             \
+    X(N_HOST, "host")                                                       \
+    X(N_OPTIONS, "options")                                                 \
+    X(N_NICS, "nics")                                                       \
+    X(N_FLAVOR_NAME, "flavor_name")                                         \
+    X(N_IMAGE_NAME, "image_name")                                           \
+    X(N_HW_MQ, "hw:vif_multiqueue_enabled")                                 \
+    X(N_HW_PACKED, "hw:virtio_packed_ring")                                 \
+    X(N_MQ_THROUGHPUT, "mq:throughput")                                     \
+    X(N_MQ_MAX_QUEUES, "mq:max_queues")                                     \
+    X(N_MQ_MSI_BUDGET, "mq:msi_vector_budget")                              \
+    X(N_IMG_MQ, "hw_vif_multiqueue_enabled")                                \
+    X(N_IMG_PACKED, "hw_virtio_packed_ring")                                \
+    X(N_KERNEL_RELEASE, "kernel_release")                                   \
+    X(N_MAX_QUEUES, "max_queues")                                           \
+    X(N_RX_QUEUE_SIZE, "rx_queue_size")                                     \
+    X(N_TX_QUEUE_SIZE, "tx_queue_size")                                     \
+    X(N_MSI_BUDGET, "msi_vector_budget")                                    \
+    X(N_RESERVED_MSI, "reserved_msi_vectors")                               \
+    X(N_PACKED_RING, "packed_ring")                                         \
+    X(N_VIF_MODELS, "vif_models")                                           \
+    X(N_VIF_TYPE, "vif_type")                                               \
+    X(N_VNIC_TYPE, "vnic_type")                                             \
+    X(N_PROFILE, "profile")                                                 \
+    X(N_FIXED_QUEUES, "fixed_queues")                                       \
+    X(N_MQ_QUEUES, "mq_queues")                                             \
+    X(N_MQ_THROUGHPUT_PORT, "mq_throughput")                                \
+    X(N_NAME, "name")                                                       \
+    X(N_VCPUS_CURRENT, "vcpus_current")                                     \
+    X(N_INTERFACES, "interfaces")                                           \
+    X(N_TYPE, "type")                                                       \
+    X(N_MAC, "mac")                                                         \
+    X(N_DRIVER, "driver")                                                   \
+    X(N_QUEUES, "queues")                                                   \
+    X(N_ERROR_FACTORY, "error_factory")                                     \
+    X(N_XML, "xml")
+
+#define NMQ_NAME_ENUM(id, str) id,
+typedef enum { NMQ_NAMES(NMQ_NAME_ENUM) N__COUNT } NmqName;
+#define NMQ_NAME_STR(id, str) str,
+static const char *const nmq_name_strs[] = {NMQ_NAMES(NMQ_NAME_STR)};
+
+/* ------------------------------------------------------------------ */
+/* Module state (PEP 489).                                             */
+
+typedef struct {
+    PyObject *error;          /* _engine.Error, a ValueError */
+    PyObject *error_factory;  /* callable or NULL */
+    PyTypeObject *nic_plan;   /* NicPlan struct sequence */
+    PyTypeObject *guest_plan; /* GuestPlan struct sequence */
+    PyObject *names[N__COUNT];
+    PyObject *reasons[NMQ_REASON__COUNT];
+    PyObject *warnings[NMQ_WARN__COUNT];
+    PyObject *drivers[2];     /* "vhost", "qemu" */
+    int packed_default;       /* the installed Nova knows packed rings */
+    NmqName render_ids[64];   /* render()'s keywords, in argument order */
+    xmlBufferPtr out;         /* render buffer, reused under the GIL */
+} NmqState;
+
+static inline NmqState *
+nmq_state(PyObject *module)
+{
+    return (NmqState *)PyModule_GetState(module);
+}
+
+#define NAME(st, id) ((st)->names[(id)])
+
+/* ------------------------------------------------------------------ */
+/* Errors.                                                             */
+
+static const char *
+nmq_error_code_name(NmqErrorCode code)
+{
+    switch (code) {
+    case NMQ_ERR_NONE:
+        return "none";
+    case NMQ_ERR_INVALID_VALUE:
+        return "invalid_value";
+    case NMQ_ERR_MISSING_VALUE:
+        return "missing_value";
+    case NMQ_ERR_CONFLICT:
+        return "conflict";
+    case NMQ_ERR_UNSUPPORTED_HARDWARE:
+        return "unsupported_hardware";
+    case NMQ_ERR_UNSUPPORTED_VIRT:
+        return "unsupported_virt";
+    case NMQ_ERR_PARSE:
+        return "parse";
+    case NMQ_ERR_TOO_LARGE:
+        return "too_large";
+    case NMQ_ERR_NO_MEMORY:
+        return "no_memory";
+    }
+    return "unknown";
+}
+
+/*
+ * Raise the exception for err, where "what" says which API failed
+ * ("plan", "render", "parse").  Through the registered factory when there
+ * is one: factory(what, code, key, value, message, extra1, extra2) returns
+ * the exception instance to raise; else _engine.Error(message, what, code,
+ * key, value).  Strings are decoded with errors="replace".  Returns NULL.
+ */
+static PyObject *
+nmq_raise(NmqState *st, const char *what, const NmqError *err)
+{
+    const char *parts[6] = {nmq_error_code_name(err->code), err->key,
+                            err->value, err->msg, err->extra1, err->extra2};
+    PyObject *args = NULL;
+    PyObject *exc = NULL;
+    int i;
+
+    if (err->code == NMQ_ERR_NO_MEMORY)
+        return PyErr_NoMemory();
+    args = PyTuple_New(7);
+    if (args == NULL)
+        return NULL;
+    PyTuple_SET_ITEM(args, 0, PyUnicode_FromString(what));
+    for (i = 0; i < 6; i++) {
+        PyTuple_SET_ITEM(args, i + 1,
+                         PyUnicode_DecodeUTF8(parts[i],
+                                              (Py_ssize_t)strlen(parts[i]),
+                                              "replace"));
+    }
+    for (i = 0; i < 7; i++) {
+        if (PyTuple_GET_ITEM(args, i) == NULL)
+            goto cleanup;
+    }
+    if (st->error_factory != NULL) {
+        exc = PyObject_Call(st->error_factory, args, NULL);
+    } else {
+        /* Error(message, what, code, key, value, extra1, extra2) */
+        exc = PyObject_CallFunctionObjArgs(
+            st->error, PyTuple_GET_ITEM(args, 4), PyTuple_GET_ITEM(args, 0),
+            PyTuple_GET_ITEM(args, 1), PyTuple_GET_ITEM(args, 2),
+            PyTuple_GET_ITEM(args, 3), NULL);
+    }
+    if (exc != NULL)
+        PyErr_SetObject((PyObject *)Py_TYPE(exc), exc);
+cleanup:
+    Py_XDECREF(exc);
+    Py_DECREF(args);
+    return NULL;
+}
+
+/* Raise an invalid-value error found while converting arguments. */
+static PyObject *
+nmq_raise_type(NmqState *st, const char *what, const char *key,
+               PyObject *value, const char *expected)
+{
+    NmqError err;
+    PyObject *r = PyObject_Repr(value);
+    const char *rs = r ? PyUnicode_AsUTF8(r) : NULL;
+
+    if (rs == NULL) {
+        Py_XDECREF(r);
+        return NULL;
+    }
+    nmq_error_setf(&err, NMQ_ERR_INVALID_VALUE, key,
+                   (NmqStr){rs, strlen(rs)},
+                   "Invalid value %.200s for %s: expected %s", rs, key,
+                   expected);
+    Py_DECREF(r);
+    return nmq_raise(st, what, &err);
+}
+
+/* ------------------------------------------------------------------ */
+/* Argument binding for METH_FASTCALL | METH_KEYWORDS.                 */
+
+/*
+ * Bind positional args and keywords to out[0..n) by the names ids[0..n).
+ * out entries not given stay NULL (borrowed references otherwise).
+ * Returns 0, or -1 with TypeError set for an unknown or repeated keyword
+ * or too many positional arguments.
+ */
+static int
+nmq_bind(NmqState *st, const char *fname, PyObject *const *args,
+         Py_ssize_t nargs, PyObject *kwnames, const NmqName *ids, int n,
+         int npos, PyObject **out)
+{
+    Py_ssize_t i;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    int j;
+
+    if (nargs > npos) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes at most %d positional arguments (%zd given)",
+                     fname, npos, nargs);
+        return -1;
+    }
+    for (j = 0; j < n; j++)
+        out[j] = j < nargs ? args[j] : NULL;
+    for (i = 0; i < nkw; i++) {
+        PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
+
+        for (j = 0; j < n; j++) {
+            if (kw == NAME(st, ids[j]))
+                break;
+        }
+        if (j == n) {
+            for (j = 0; j < n; j++) {
+                if (PyUnicode_Compare(kw, NAME(st, ids[j])) == 0)
+                    break;
+            }
+        }
+        if (j == n) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() got an unexpected keyword argument '%U'",
+                         fname, kw);
+            return -1;
+        }
+        if (out[j] != NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() got multiple values for argument '%U'", fname,
+                         kw);
+            return -1;
+        }
+        out[j] = args[nargs + i];
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Value conversion.                                                   */
+
+/* Room to format one integer as text. */
+typedef struct {
+    char buf[32];
+} NmqScratch;
+
+/*
+ * Convert a str, int (bool included: str(True) is "True") or None into a
+ * borrowed NmqStr.  An int is formatted into *scratch.  Other types are an
+ * invalid value for key.  Returns 0, or -1 with an exception set.
+ */
+static int
+nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
+           NmqScratch *scratch, NmqStr *out)
+{
+    Py_ssize_t len = 0;
+
+    if (o == NULL || o == Py_None) {
+        *out = NMQ_STR_NONE;
+        return 0;
+    }
+    if (PyUnicode_Check(o)) {
+        out->s = PyUnicode_AsUTF8AndSize(o, &len);
+        if (out->s == NULL) {
+            PyErr_Clear();
+            nmq_raise_type(st, what, key, o, "a string of valid Unicode");
+            return -1;
+        }
+        out->len = (size_t)len;
+        return 0;
+    }
+    if (PyBool_Check(o)) {
+        *out = (o == Py_True) ? NMQ_STR_LIT("True") : NMQ_STR_LIT("False");
+        return 0;
+    }
+    if (PyLong_Check(o)) {
+        int overflow = 0;
+        long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+
+        if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+            PyErr_Clear();
+            nmq_raise_type(st, what, key, o, "an integer of at most 64 bits");
+            return -1;
+        }
+        out->len = (size_t)snprintf(scratch->buf, sizeof(scratch->buf),
+                                    "%lld", v);
+        out->s = scratch->buf;
+        return 0;
+    }
+    nmq_raise_type(st, what, key, o, "a string or an integer");
+    return -1;
+}
+
+/* Look key up in dict d (None or absent: borrowed NULL).  Returns 0, or -1
+ * with an exception set when d is not a dict or the lookup failed. */
+static int
+nmq_dict_get(NmqState *st, const char *what, const char *dname, PyObject *d,
+             PyObject *key, PyObject **out)
+{
+    *out = NULL;
+    if (d == NULL || d == Py_None)
+        return 0;
+    if (!PyDict_Check(d)) {
+        nmq_raise_type(st, what, dname, d, "a dict");
+        return -1;
+    }
+    *out = PyDict_GetItemWithError(d, key);
+    if (*out == NULL && PyErr_Occurred())
+        return -1;
+    return 0;
+}
+
+/* dict d's key as an NmqStr (see nmq_to_str). */
+static int
+nmq_dict_str(NmqState *st, const char *what, const char *dname, PyObject *d,
+             NmqName key, NmqScratch *scratch, NmqStr *out)
+{
+    PyObject *v = NULL;
+
+    if (nmq_dict_get(st, what, dname, d, NAME(st, key), &v) < 0)
+        return -1;
+    return nmq_to_str(st, what, nmq_name_strs[key], v, scratch, out);
+}
+
+/*
+ * dict d's key as a long in [lo, hi]; absent or None gives dflt.  Booleans
+ * and other types are invalid values.  Returns 0 or -1 (exception set).
+ */
+static int
+nmq_dict_long(NmqState *st, const char *what, const char *dname,
+              PyObject *d, NmqName key, long dflt, long lo, long hi,
+              long *out)
+{
+    PyObject *v = NULL;
+    long x;
+
+    if (nmq_dict_get(st, what, dname, d, NAME(st, key), &v) < 0)
+        return -1;
+    if (v == NULL || v == Py_None) {
+        *out = dflt;
+        return 0;
+    }
+    if (!PyLong_Check(v) || PyBool_Check(v)) {
+        nmq_raise_type(st, what, nmq_name_strs[key], v, "an integer");
+        return -1;
+    }
+    x = PyLong_AsLong(v);
+    if ((x == -1 && PyErr_Occurred()) || x < lo || x > hi) {
+        char expected[96];
+
+        PyErr_Clear();
+        snprintf(expected, sizeof(expected), "an integer from %ld to %ld",
+                 lo, hi);
+        nmq_raise_type(st, what, nmq_name_strs[key], v, expected);
+        return -1;
+    }
+    *out = x;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* _engine.plan                                                        */
+
+/* Per-NIC scratch for the two profile knobs. */
+typedef struct {
+    NmqScratch vif_type;
+    NmqScratch vnic_type;
+    NmqScratch model;
+    NmqScratch queues;
+    NmqScratch throughput;
+    char key_queues[40];
+    char key_throughput[40];
+} NmqNicScratch;
+
+/* Everything one plan() call borrows or owns, freed in one place. */
+typedef struct {
+    NmqGuestIn in;
+    NmqNicIn *nics;
+    NmqNicPlan *plans;
+    NmqNicScratch *scratch;
+    NmqStr *models;
+    NmqScratch specs[5];
+    NmqScratch props[2];
+    NmqScratch misc[4];
+} NmqPlanCall;
+
+static void
+nmq_plan_call_free(NmqPlanCall *c)
+{
+    PyMem_Free(c->nics);
+    PyMem_Free(c->plans);
+    PyMem_Free(c->scratch);
+    PyMem_Free(c->models);
+}
+
+/* Read the flavor extra specs and image properties into c->in. */
+static int
+nmq_plan_read_specs(NmqState *st, PyObject *specs, PyObject *props,
+                    NmqPlanCall *c)
+{
+    NmqGuestIn *in = &c->in;
+    const char *w = "plan";
+
+    if (nmq_dict_str(st, w, "extra_specs", specs, N_HW_MQ, &c->specs[0],
+                     &in->flavor_mq_enabled) < 0 ||
+        nmq_dict_str(st, w, "extra_specs", specs, N_HW_PACKED, &c->specs[1],
+                     &in->flavor_packed) < 0 ||
+        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_THROUGHPUT,
+                     &c->specs[2], &in->flavor_throughput) < 0 ||
+        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_MAX_QUEUES,
+                     &c->specs[3], &in->flavor_max_queues) < 0 ||
+        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_MSI_BUDGET,
+                     &c->specs[4], &in->flavor_msi_budget) < 0)
+        return -1;
+    if (nmq_dict_str(st, w, "image_properties", props, N_IMG_MQ,
+                     &c->props[0], &in->image_mq_enabled) < 0 ||
+        nmq_dict_str(st, w, "image_properties", props, N_IMG_PACKED,
+                     &c->props[1], &in->image_packed) < 0)
+        return -1;
+    return 0;
+}
+
+/* Convert options['vif_models'] (a list or tuple of str) into c->models. */
+static int
+nmq_plan_read_models(NmqState *st, PyObject *models, NmqPlanCall *c)
+{
+    PyObject *seq = NULL;
+    Py_ssize_t i;
+    Py_ssize_t n;
+    int ret = -1;
+
+    if (!PyList_Check(models) && !PyTuple_Check(models)) {
+        nmq_raise_type(st, "plan", "vif_models", models, "a list of str");
+        return -1;
+    }
+    seq = PySequence_Fast(models, "vif_models");
+    if (seq == NULL)
+        return -1;
+    n = PySequence_Fast_GET_SIZE(seq);
+    c->models = PyMem_Calloc(n ? (size_t)n : 1, sizeof(NmqStr));
+    if (c->models == NULL) {
+        PyErr_NoMemory();
+        goto cleanup;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *m = PySequence_Fast_GET_ITEM(seq, i);
+
+        if (!PyUnicode_Check(m)) {
+            nmq_raise_type(st, "plan", "vif_models", m, "a str");
+            goto cleanup;
+        }
+        if (nmq_to_str(st, "plan", "vif_models", m, &c->misc[0],
+                       &c->models[i]) < 0)
+            goto cleanup;
+    }
+    c->in.vif_models = c->models;
+    c->in.n_vif_models = (size_t)n;
+    ret = 0;
+cleanup:
+    /* The strings stay alive: the list in options keeps them. */
+    Py_DECREF(seq);
+    return ret;
+}
+
+/* Read the options dict ([libvirt] and [nova_mq] values) into c->in. */
+static int
+nmq_plan_read_options(NmqState *st, PyObject *opts, NmqPlanCall *c)
+{
+    NmqGuestIn *in = &c->in;
+    const char *w = "plan";
+    const char *d = "options";
+    PyObject *packed = NULL;
+    PyObject *models = NULL;
+
+    if (nmq_dict_long(st, w, d, opts, N_MAX_QUEUES, 0, 0, NMQ_MAX_QUEUES,
+                      &in->libvirt_max_queues) < 0 ||
+        nmq_dict_long(st, w, d, opts, N_RX_QUEUE_SIZE, 0, 0, 1 << 20,
+                      &in->rx_queue_size) < 0 ||
+        nmq_dict_long(st, w, d, opts, N_TX_QUEUE_SIZE, 0, 0, 1 << 20,
+                      &in->tx_queue_size) < 0 ||
+        nmq_dict_long(st, w, d, opts, N_MSI_BUDGET,
+                      NMQ_DEFAULT_MSI_VECTOR_BUDGET, 0, 1L << 30,
+                      &in->msi_vector_budget) < 0 ||
+        nmq_dict_long(st, w, d, opts, N_RESERVED_MSI,
+                      NMQ_DEFAULT_RESERVED_MSI_VECTORS, 0, 1L << 30,
+                      &in->reserved_msi_vectors) < 0)
+        return -1;
+    if (nmq_dict_get(st, w, d, opts, NAME(st, N_PACKED_RING), &packed) < 0 ||
+        nmq_dict_get(st, w, d, opts, NAME(st, N_VIF_MODELS), &models) < 0)
+        return -1;
+    in->packed_supported = st->packed_default;
+    if (packed != NULL && packed != Py_None) {
+        int t = PyObject_IsTrue(packed);
+
+        if (t < 0)
+            return -1;
+        in->packed_supported = t;
+    }
+    if (models == NULL || models == Py_None)
+        return 0;
+    return nmq_plan_read_models(st, models, c);
+}
+
+/* Read nic dict i into c->nics[i]. */
+static int
+nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
+{
+    NmqNicIn *n = &c->nics[i];
+    NmqNicScratch *s = &c->scratch[i];
+    PyObject *profile = NULL;
+    PyObject *knob = NULL;
+    char key[40];
+
+    snprintf(key, sizeof(key), "nics[%zd]", i);
+    if (!PyDict_Check(nic)) {
+        nmq_raise_type(st, "plan", key, nic, "a dict");
+        return -1;
+    }
+    if (nmq_dict_str(st, "plan", key, nic, N_VIF_TYPE, &s->vif_type,
+                     &n->vif_type) < 0 ||
+        nmq_dict_str(st, "plan", key, nic, N_VNIC_TYPE, &s->vnic_type,
+                     &n->vnic_type) < 0 ||
+        nmq_dict_str(st, "plan", key, nic, N_MODEL, &s->model, &n->model) <
+            0 ||
+        nmq_dict_long(st, "plan", key, nic, N_FIXED_QUEUES, 0, 0,
+                      NMQ_MAX_QUEUES, &n->fixed_queues) < 0)
+        return -1;
+    if (nmq_dict_get(st, "plan", key, nic, NAME(st, N_PROFILE), &profile) < 0)
+        return -1;
+    if (profile != NULL && profile != Py_None && !PyDict_Check(profile)) {
+        snprintf(key, sizeof(key), "nics[%zd].profile", i);
+        nmq_raise_type(st, "plan", key, profile, "a dict");
+        return -1;
+    }
+    snprintf(s->key_queues, sizeof(s->key_queues), "nics[%zd].mq_queues", i);
+    snprintf(s->key_throughput, sizeof(s->key_throughput),
+             "nics[%zd].mq_throughput", i);
+    if (nmq_dict_get(st, "plan", key, profile, NAME(st, N_MQ_QUEUES),
+                     &knob) < 0 ||
+        nmq_to_str(st, "plan", s->key_queues, knob, &s->queues,
+                   &n->mq_queues) < 0 ||
+        nmq_dict_get(st, "plan", key, profile,
+                     NAME(st, N_MQ_THROUGHPUT_PORT), &knob) < 0 ||
+        nmq_to_str(st, "plan", s->key_throughput, knob, &s->throughput,
+                   &n->mq_throughput) < 0)
+        return -1;
+    return 0;
+}
+
+/* Read the nics list into freshly allocated arrays in c. */
+static int
+nmq_plan_read_nics(NmqState *st, PyObject *nics, NmqPlanCall *c)
+{
+    Py_ssize_t n;
+    Py_ssize_t i;
+
+    if (nics == NULL || nics == Py_None)
+        n = 0;
+    else if (PyList_Check(nics))
+        n = PyList_GET_SIZE(nics);
+    else if (PyTuple_Check(nics))
+        n = PyTuple_GET_SIZE(nics);
+    else {
+        nmq_raise_type(st, "plan", "nics", nics, "a list of dicts");
+        return -1;
+    }
+    c->nics = PyMem_Calloc(n ? (size_t)n : 1, sizeof(NmqNicIn));
+    c->plans = PyMem_Calloc(n ? (size_t)n : 1, sizeof(NmqNicPlan));
+    c->scratch = PyMem_Calloc(n ? (size_t)n : 1, sizeof(NmqNicScratch));
+    if (c->nics == NULL || c->plans == NULL || c->scratch == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *nic = PyList_Check(nics) ? PyList_GET_ITEM(nics, i)
+                                           : PyTuple_GET_ITEM(nics, i);
+
+        if (nmq_plan_read_nic(st, nic, i, c) < 0)
+            return -1;
+    }
+    c->in.nics = c->nics;
+    c->in.n_nics = (size_t)n;
+    return 0;
+}
+
+/* Read the scalar arguments: vcpus, virt type, names, host. */
+static int
+nmq_plan_read_scalars(NmqState *st, PyObject **a, NmqPlanCall *c,
+                      struct utsname *uts)
+{
+    NmqGuestIn *in = &c->in;
+
+    if (a[0] == NULL || !PyLong_Check(a[0]) || PyBool_Check(a[0])) {
+        if (a[0] == NULL) {
+            PyErr_SetString(PyExc_TypeError,
+                            "plan() missing required argument 'vcpus'");
+            return -1;
+        }
+        nmq_raise_type(st, "plan", "vcpus", a[0], "an integer");
+        return -1;
+    }
+    in->vcpus = PyLong_AsLong(a[0]);
+    if (in->vcpus == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        nmq_raise_type(st, "plan", "vcpus", a[0], "an integer");
+        return -1;
+    }
+    if (a[3] == NULL)
+        in->virt_type = NMQ_STR_LIT("kvm");
+    else if (nmq_to_str(st, "plan", "virt_type", a[3], &c->misc[2],
+                        &in->virt_type) < 0)
+        return -1;
+    if (nmq_to_str(st, "plan", "flavor_name", a[7], &c->misc[0],
+                   &in->flavor_name) < 0 ||
+        nmq_to_str(st, "plan", "image_name", a[8], &c->misc[1],
+                   &in->image_name) < 0)
+        return -1;
+    if (nmq_dict_str(st, "plan", "host", a[4], N_KERNEL_RELEASE, &c->misc[3],
+                     &in->kernel_release) < 0)
+        return -1;
+    if (in->kernel_release.s == NULL) {
+        if (uname(uts) != 0) {
+            PyErr_SetFromErrno(PyExc_OSError);
+            return -1;
+        }
+        in->kernel_release = (NmqStr){uts->release, strlen(uts->release)};
+    }
+    return 0;
+}
+
+/* Build a NicPlan. New reference. */
+static PyObject *
+nmq_nic_plan_to_py(NmqState *st, const NmqNicPlan *p)
+{
+    PyObject *t = PyStructSequence_New(st->nic_plan);
+    PyObject *reasons = NULL;
+    PyObject *v[11] = {NULL};
+    int nr = 0;
+    int r;
+    int k;
+
+    if (t == NULL)
+        return NULL;
+    for (r = 0; r < NMQ_REASON__COUNT; r++)
+        nr += (p->reasons >> r) & 1UL;
+    reasons = PyTuple_New(nr);
+    if (reasons == NULL)
+        goto error;
+    for (r = 0, k = 0; r < NMQ_REASON__COUNT; r++) {
+        if ((p->reasons >> r) & 1UL)
+            PyTuple_SET_ITEM(reasons, k++, Py_NewRef(st->reasons[r]));
+    }
+    v[0] = p->driver == NULL ? Py_NewRef(Py_None)
+           : strcmp(p->driver, "vhost") == 0 ? Py_NewRef(st->drivers[0])
+           : strcmp(p->driver, "qemu") == 0  ? Py_NewRef(st->drivers[1])
+                                             : PyUnicode_FromString(p->driver);
+    v[1] = p->model ? PyUnicode_FromString(p->model) : Py_NewRef(Py_None);
+    v[2] = p->queues ? PyLong_FromLong(p->queues) : Py_NewRef(Py_None);
+    v[3] = p->rx_queue_size ? PyLong_FromLong(p->rx_queue_size)
+                            : Py_NewRef(Py_None);
+    v[4] = p->tx_queue_size ? PyLong_FromLong(p->tx_queue_size)
+                            : Py_NewRef(Py_None);
+    v[5] = p->packed < 0 ? Py_NewRef(Py_None) : PyBool_FromLong(p->packed);
+    v[6] = PyBool_FromLong(p->multiqueue);
+    v[7] = PyLong_FromLong(p->requested);
+    v[8] = PyLong_FromLong(p->msi_vectors);
+    v[9] = PyLong_FromLong(p->vhost_memory);
+    v[10] = reasons;
+    reasons = NULL;
+    for (k = 0; k < 11; k++) {
+        if (v[k] == NULL)
+            goto error;
+    }
+    for (k = 0; k < 11; k++)
+        PyStructSequence_SET_ITEM(t, k, v[k]);
+    return t;
+error:
+    for (k = 0; k < 11; k++)
+        Py_XDECREF(v[k]);
+    Py_XDECREF(reasons);
+    Py_DECREF(t);
+    return NULL;
+}
+
+/* Build the GuestPlan from the engine's output. New reference. */
+static PyObject *
+nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c,
+                     const NmqGuestPlan *g)
+{
+    PyObject *t = NULL;
+    PyObject *nics = NULL;
+    PyObject *warns = NULL;
+    size_t i;
+    int w;
+    int nw = 0;
+
+    nics = PyTuple_New((Py_ssize_t)c->in.n_nics);
+    if (nics == NULL)
+        goto error;
+    for (i = 0; i < c->in.n_nics; i++) {
+        PyObject *p = nmq_nic_plan_to_py(st, &c->plans[i]);
+
+        if (p == NULL)
+            goto error;
+        PyTuple_SET_ITEM(nics, (Py_ssize_t)i, p);
+    }
+    for (w = 0; w < NMQ_WARN__COUNT; w++)
+        nw += (g->warnings >> w) & 1UL;
+    warns = PyTuple_New(nw);
+    if (warns == NULL)
+        goto error;
+    for (w = 0, nw = 0; w < NMQ_WARN__COUNT; w++) {
+        if ((g->warnings >> w) & 1UL)
+            PyTuple_SET_ITEM(warns, nw++, Py_NewRef(st->warnings[w]));
+    }
+    t = PyStructSequence_New(st->guest_plan);
+    if (t == NULL)
+        goto error;
+    PyStructSequence_SET_ITEM(t, 0, nics);
+    PyStructSequence_SET_ITEM(t, 1, PyLong_FromLong(g->msi_vectors));
+    PyStructSequence_SET_ITEM(t, 2, PyLong_FromLong(g->msi_budget));
+    PyStructSequence_SET_ITEM(t, 3, PyLong_FromLong(g->vhost_memory));
+    PyStructSequence_SET_ITEM(t, 4, warns);
+    if (PyStructSequence_GET_ITEM(t, 1) == NULL ||
+        PyStructSequence_GET_ITEM(t, 2) == NULL ||
+        PyStructSequence_GET_ITEM(t, 3) == NULL) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    return t;
+error:
+    Py_XDECREF(nics);
+    Py_XDECREF(warns);
+    return NULL;
+}
+
+PyDoc_STRVAR(nmq_plan_doc,
+"plan(vcpus, extra_specs=None, image_properties=None, virt_type='kvm', "
+"host=None, options=None, nics=(), flavor_name=None, image_name=None)\n"
+"--\n\n"
+"Plan the virtio-net queues of every NIC of one guest (nova_mq.plan_guest).\n"
+"\n"
+"vcpus: the flavor's vCPUs.  extra_specs: the flavor's extra specs\n"
+"(hw:vif_multiqueue_enabled, hw:virtio_packed_ring, mq:throughput,\n"
+"mq:max_queues, mq:msi_vector_budget).  image_properties:\n"
+"hw_vif_multiqueue_enabled, hw_virtio_packed_ring.  virt_type: [libvirt]\n"
+"virt_type.  host: {'kernel_release': ...}, default this host's.\n"
+"options: max_queues, rx_queue_size, tx_queue_size ([libvirt]),\n"
+"msi_vector_budget, reserved_msi_vectors ([nova_mq]), packed_ring,\n"
+"vif_models.  nics: dicts with vif_type, vnic_type, model, profile (the\n"
+"port's binding profile: mq_queues, mq_throughput) and fixed_queues.\n"
+"flavor_name, image_name: for Nova's conflict message.\n"
+"\n"
+"Returns a GuestPlan; raises Nova's exceptions on bad input.");
+
+/* _engine.plan(vcpus, extra_specs, image_properties, virt_type, host,
+ *              options, nics, flavor_name, image_name) */
+static PyObject *
+nmq_py_plan(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+            PyObject *kwnames)
+{
+    static const NmqName ids[] = {N_VCPUS, N_EXTRA_SPECS, N_IMAGE_PROPERTIES,
+                                  N_VIRT_TYPE, N_HOST, N_OPTIONS, N_NICS,
+                                  N_FLAVOR_NAME, N_IMAGE_NAME};
+    NmqState *st = nmq_state(module);
+    PyObject *a[9];
+    NmqPlanCall c;
+    NmqGuestPlan totals;
+    NmqError err;
+    struct utsname uts;
+    PyObject *result = NULL;
+
+    memset(&c, 0, sizeof(c));
+    if (nmq_bind(st, "plan", args, nargs, kwnames, ids, 9, 9, a) < 0)
+        return NULL;
+    if (nmq_plan_read_scalars(st, a, &c, &uts) < 0 ||
+        nmq_plan_read_specs(st, a[1], a[2], &c) < 0)
+        goto cleanup;
+    if (nmq_plan_read_options(st, a[5], &c) < 0 ||
+        nmq_plan_read_nics(st, a[6], &c) < 0)
+        goto cleanup;
+    if (nmq_policy_plan(&c.in, c.plans, &totals, &err) < 0) {
+        nmq_raise(st, "plan", &err);
+        goto cleanup;
+    }
+    result = nmq_guest_plan_to_py(st, &c, &totals);
+cleanup:
+    nmq_plan_call_free(&c);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* _engine.render                                                      */
+
+/* The NmqVal fields of NmqIface, by the keyword that sets each. */
+typedef struct {
+    NmqName name;
+    size_t offset;
+} NmqValField;
+
+#define NMQ_VF(id, field) {id, offsetof(NmqIface, field)}
+static const NmqValField nmq_val_fields[] = {
+    NMQ_VF(N_NET_TYPE, net_type),
+    NMQ_VF(N_MAC_ADDR, mac_addr),
+    NMQ_VF(N_MODEL, model),
+    NMQ_VF(N_DRIVER_NAME, driver_name),
+    NMQ_VF(N_VHOST_QUEUES, vhost_queues),
+    NMQ_VF(N_VHOST_RX, vhost_rx_queue_size),
+    NMQ_VF(N_VHOST_TX, vhost_tx_queue_size),
+    NMQ_VF(N_SCRIPT, script),
+    NMQ_VF(N_MTU, mtu),
+    NMQ_VF(N_SOURCE_DEV, source_dev),
+    NMQ_VF(N_SOURCE_MODE, source_mode),
+    NMQ_VF(N_VHOSTUSER_TYPE, vhostuser_type),
+    NMQ_VF(N_VHOSTUSER_MODE, vhostuser_mode),
+    NMQ_VF(N_VHOSTUSER_PATH, vhostuser_path),
+    NMQ_VF(N_VLAN, vlan),
+    NMQ_VF(N_TARGET_DEV, target_dev),
+    NMQ_VF(N_MANAGED, managed),
+    NMQ_VF(N_VPORTTYPE, vporttype),
+    NMQ_VF(N_FILTERNAME, filtername),
+    NMQ_VF(N_IN_AVERAGE, vif_inbound_average),
+    NMQ_VF(N_IN_PEAK, vif_inbound_peak),
+    NMQ_VF(N_IN_BURST, vif_inbound_burst),
+    NMQ_VF(N_OUT_AVERAGE, vif_outbound_average),
+    NMQ_VF(N_OUT_PEAK, vif_outbound_peak),
+    NMQ_VF(N_OUT_BURST, vif_outbound_burst),
+};
+#define NMQ_N_VAL_FIELDS                                                    \
+    ((int)(sizeof(nmq_val_fields) / sizeof(nmq_val_fields[0])))
+
+/* The keywords render accepts: the value fields, then these. */
+enum {
+    R_IOMMU = NMQ_N_VAL_FIELDS,
+    R_PACKED,
+    R_VPORTPARAMS,
+    R_FILTERPARAMS,
+    R_ALIAS,
+    R_DEVICE_ADDR,
+    R_PRETTY,
+    R__COUNT
+};
+
+/* Convert o into an NmqVal for keyword key (Python's str() and truth). */
+static int
+nmq_to_val(NmqState *st, const char *key, PyObject *o, NmqScratch *scratch,
+           NmqVal *out)
+{
+    if (nmq_to_str(st, "render", key, o, scratch, &out->text) < 0)
+        return -1;
+    if (o == NULL || o == Py_None)
+        out->truthy = 0;
+    else if (PyUnicode_Check(o))
+        out->truthy = out->text.len > 0;
+    else
+        out->truthy = PyObject_IsTrue(o); /* int or bool: cannot fail */
+    return 0;
+}
+
+/* Room for the params of one list: key and value of each entry. */
+typedef struct {
+    NmqParam *params;
+    NmqScratch *scratch;
+    size_t n;
+} NmqParamList;
+
+/* Convert a list of {'key': k, 'value': v} dicts (as Nova stores
+ * vportparams and filterparams) into pl.  Returns 0 or -1. */
+static int
+nmq_read_params(NmqState *st, const char *key, PyObject *list,
+                NmqParamList *pl)
+{
+    Py_ssize_t i;
+    Py_ssize_t n;
+
+    if (list == NULL || list == Py_None)
+        return 0;
+    if (!PyList_Check(list) && !PyTuple_Check(list)) {
+        nmq_raise_type(st, "render", key, list, "a list of dicts");
+        return -1;
+    }
+    n = PySequence_Fast_GET_SIZE(list);
+    pl->params = PyMem_Calloc(n ? (size_t)n : 1, sizeof(NmqParam));
+    pl->scratch = PyMem_Calloc(n ? (size_t)n * 2 : 1, sizeof(NmqScratch));
+    if (pl->params == NULL || pl->scratch == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        PyObject *d = PySequence_Fast_GET_ITEM(list, i);
+        PyObject *k = NULL;
+        PyObject *v = NULL;
+
+        if (!PyDict_Check(d)) {
+            nmq_raise_type(st, "render", key, d, "a dict with key and value");
+            return -1;
+        }
+        if (nmq_dict_get(st, "render", key, d, NAME(st, N_KEY), &k) < 0 ||
+            nmq_dict_get(st, "render", key, d, NAME(st, N_VALUE), &v) < 0 ||
+            nmq_to_val(st, key, k, &pl->scratch[2 * i], &pl->params[i].key) <
+                0 ||
+            nmq_to_val(st, key, v, &pl->scratch[2 * i + 1],
+                       &pl->params[i].value) < 0)
+            return -1;
+    }
+    pl->n = (size_t)n;
+    return 0;
+}
+
+/* Fill iface from the bound keyword values a[0..R__COUNT). */
+static int
+nmq_render_read(NmqState *st, PyObject **a, NmqIface *iface,
+                NmqScratch *scratch, NmqParamList *vp, NmqParamList *fp)
+{
+    int i;
+
+    nmq_iface_init(iface);
+    for (i = 0; i < NMQ_N_VAL_FIELDS; i++) {
+        NmqVal *field =
+            (NmqVal *)((char *)iface + nmq_val_fields[i].offset);
+
+        if (a[i] == NULL)
+            continue; /* keep nmq_iface_init's default */
+        if (nmq_to_val(st, nmq_name_strs[nmq_val_fields[i].name], a[i],
+                       &scratch[i], field) < 0)
+            return -1;
+    }
+    if (a[R_IOMMU] != NULL &&
+        (iface->driver_iommu = PyObject_IsTrue(a[R_IOMMU])) < 0)
+        return -1;
+    if (a[R_PACKED] != NULL &&
+        (iface->driver_packed = PyObject_IsTrue(a[R_PACKED])) < 0)
+        return -1;
+    if (nmq_read_params(st, "vportparams", a[R_VPORTPARAMS], vp) < 0 ||
+        nmq_read_params(st, "filterparams", a[R_FILTERPARAMS], fp) < 0)
+        return -1;
+    iface->vportparams = vp->params;
+    iface->n_vportparams = vp->n;
+    iface->filterparams = fp->params;
+    iface->n_filterparams = fp->n;
+    return 0;
+}
+
+PyDoc_STRVAR(nmq_render_doc,
+"render(*, pretty_print=True, **attrs)\n"
+"--\n\n"
+"Return the <interface> XML for attrs, named as the attributes of Nova's\n"
+"LibvirtConfigGuestInterface, byte for byte as its to_xml() writes it.");
+
+/* _engine.render(*, pretty_print=True, **attrs) */
+static PyObject *
+nmq_py_render(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+              PyObject *kwnames)
+{
+    NmqState *st = nmq_state(module);
+    PyObject *a[R__COUNT];
+    NmqScratch scratch[NMQ_N_VAL_FIELDS];
+    NmqParamList vp = {NULL, NULL, 0};
+    NmqParamList fp = {NULL, NULL, 0};
+    NmqIface iface;
+    NmqError err;
+    PyObject *result = NULL;
+    int pretty = 1;
+
+    if (nmq_bind(st, "render", args, nargs, kwnames, st->render_ids, R__COUNT,
+                 0, a) < 0)
+        return NULL;
+    if (a[R_PRETTY] != NULL && (pretty = PyObject_IsTrue(a[R_PRETTY])) < 0)
+        return NULL;
+    if (nmq_render_read(st, a, &iface, scratch, &vp, &fp) < 0)
+        goto cleanup;
+    xmlBufferEmpty(st->out);
+    if (nmq_iface_format(&iface, pretty, st->out, &err) < 0) {
+        nmq_raise(st, "render", &err);
+        goto cleanup;
+    }
+    result = PyUnicode_DecodeUTF8((const char *)xmlBufferContent(st->out),
+                                  xmlBufferLength(st->out), "strict");
+cleanup:
+    PyMem_Free(vp.params);
+    PyMem_Free(vp.scratch);
+    PyMem_Free(fp.params);
+    PyMem_Free(fp.scratch);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* _engine.parse                                                       */
+
+/* s as a str, or None when absent. New reference. */
+static PyObject *
+nmq_str_or_none(NmqStr s)
+{
+    if (s.s == NULL)
+        return Py_NewRef(Py_None);
+    return PyUnicode_DecodeUTF8(s.s, (Py_ssize_t)s.len, "replace");
+}
+
+/* n as an int, or None when negative (absent). New reference. */
+static PyObject *
+nmq_long_or_none(long n)
+{
+    return n < 0 ? Py_NewRef(Py_None) : PyLong_FromLong(n);
+}
+
+/* Set d[key] = v, stealing v.  Returns 0 or -1. */
+static int
+nmq_dict_steal(PyObject *d, PyObject *key, PyObject *v)
+{
+    int rc;
+
+    if (v == NULL)
+        return -1;
+    rc = PyDict_SetItem(d, key, v);
+    Py_DECREF(v);
+    return rc;
+}
+
+/* One interface as a dict. New reference. */
+static PyObject *
+nmq_iface_to_py(NmqState *st, const NmqDomainIface *f)
+{
+    PyObject *d = PyDict_New();
+
+    if (d == NULL)
+        return NULL;
+    if (nmq_dict_steal(d, NAME(st, N_TYPE), nmq_str_or_none(f->type)) < 0 ||
+        nmq_dict_steal(d, NAME(st, N_MAC), nmq_str_or_none(f->mac)) < 0 ||
+        nmq_dict_steal(d, NAME(st, N_MODEL), nmq_str_or_none(f->model)) < 0 ||
+        nmq_dict_steal(d, NAME(st, N_DRIVER), nmq_str_or_none(f->driver)) <
+            0 ||
+        nmq_dict_steal(d, NAME(st, N_QUEUES), nmq_long_or_none(f->queues)) <
+            0 ||
+        nmq_dict_steal(d, NAME(st, N_RX_QUEUE_SIZE),
+                       nmq_long_or_none(f->rx_queue_size)) < 0 ||
+        nmq_dict_steal(d, NAME(st, N_TX_QUEUE_SIZE),
+                       nmq_long_or_none(f->tx_queue_size)) < 0 ||
+        nmq_dict_steal(d, NAME(st, N_TARGET_DEV),
+                       nmq_str_or_none(f->target_dev)) < 0 ||
+        nmq_dict_steal(d, NAME(st, N_ALIAS), nmq_str_or_none(f->alias)) < 0) {
+        Py_DECREF(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* The whole domain as a dict. New reference. */
+static PyObject *
+nmq_domain_to_py(NmqState *st, const NmqDomain *dom)
+{
+    PyObject *d = PyDict_New();
+    PyObject *ifaces = NULL;
+    size_t i;
+
+    if (d == NULL)
+        return NULL;
+    ifaces = PyList_New((Py_ssize_t)dom->n_ifaces);
+    if (ifaces == NULL)
+        goto error;
+    for (i = 0; i < dom->n_ifaces; i++) {
+        PyObject *f = nmq_iface_to_py(st, &dom->ifaces[i]);
+
+        if (f == NULL)
+            goto error;
+        PyList_SET_ITEM(ifaces, (Py_ssize_t)i, f);
+    }
+    if (nmq_dict_steal(d, NAME(st, N_NAME), nmq_str_or_none(dom->name)) < 0 ||
+        nmq_dict_steal(d, NAME(st, N_VCPUS), PyLong_FromLong(dom->vcpus)) <
+            0 ||
+        nmq_dict_steal(d, NAME(st, N_VCPUS_CURRENT),
+                       PyLong_FromLong(dom->vcpus_current)) < 0)
+        goto error;
+    if (nmq_dict_steal(d, NAME(st, N_INTERFACES), ifaces) < 0) {
+        ifaces = NULL; /* stolen even on failure */
+        goto error;
+    }
+    return d;
+error:
+    Py_XDECREF(ifaces);
+    Py_DECREF(d);
+    return NULL;
+}
+
+PyDoc_STRVAR(nmq_parse_doc,
+"parse(xml, /)\n"
+"--\n\n"
+"Read a libvirt domain XML (str or bytes): its vCPUs and interfaces.");
+
+/* _engine.parse(xml) */
+static PyObject *
+nmq_py_parse(PyObject *module, PyObject *xml)
+{
+    NmqState *st = nmq_state(module);
+    NmqDomain dom;
+    NmqError err;
+    const char *buf = NULL;
+    Py_ssize_t len = 0;
+    PyObject *result = NULL;
+
+    memset(&dom, 0, sizeof(dom));
+    if (PyUnicode_Check(xml)) {
+        buf = PyUnicode_AsUTF8AndSize(xml, &len);
+        if (buf == NULL) {
+            PyErr_Clear();
+            nmq_error_set(&err, NMQ_ERR_PARSE, "xml", NMQ_STR_NONE,
+                          "Invalid domain XML: the string is not valid "
+                          "Unicode (a lone surrogate)");
+            return nmq_raise(st, "parse", &err);
+        }
+    } else if (PyBytes_Check(xml)) {
+        buf = PyBytes_AS_STRING(xml);
+        len = PyBytes_GET_SIZE(xml);
+    } else {
+        return nmq_raise_type(st, "parse", "xml", xml, "str or bytes");
+    }
+    if (nmq_domain_read(buf, (size_t)len, &dom, &err) < 0)
+        return nmq_raise(st, "parse", &err);
+    result = nmq_domain_to_py(st, &dom);
+    nmq_domain_free(&dom);
+    return result;
+}
+
+/* ------------------------------------------------------------------ */
+/* _engine._configure                                                  */
+
+PyDoc_STRVAR(nmq_configure_doc,
+"_configure(error_factory, packed_ring)\n"
+"--\n\n"
+"Called once by nova_mq: the callable that builds the exception for an\n"
+"engine error (what, code, key, value, message, extra1, extra2), and\n"
+"whether the installed Nova writes packed virtqueues.");
+
+/* _engine._configure(error_factory, packed_ring) */
+static PyObject *
+nmq_py_configure(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    NmqState *st = nmq_state(module);
+    int packed;
+
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_configure() takes exactly 2 arguments");
+        return NULL;
+    }
+    if (args[0] != Py_None && !PyCallable_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "error_factory must be callable or None");
+        return NULL;
+    }
+    packed = PyObject_IsTrue(args[1]);
+    if (packed < 0)
+        return NULL;
+    Py_XSETREF(st->error_factory,
+               args[0] == Py_None ? NULL : Py_NewRef(args[0]));
+    st->packed_default = packed;
+    Py_RETURN_NONE;
+}
+
+/* ------------------------------------------------------------------ */
+/* Module definition.                                                  */
+
+static PyMethodDef nmq_methods[] = {
+    {"plan", (PyCFunction)(void (*)(void))nmq_py_plan,
+     METH_FASTCALL | METH_KEYWORDS, nmq_plan_doc},
+    {"render", (PyCFunction)(void (*)(void))nmq_py_render,
+     METH_FASTCALL | METH_KEYWORDS, nmq_render_doc},
+    {"parse", nmq_py_parse, METH_O, nmq_parse_doc},
+    {"_configure", (PyCFunction)(void (*)(void))nmq_py_configure,
+     METH_FASTCALL, nmq_configure_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyStructSequence_Field nmq_nic_plan_fields[] = {
+    {"driver", "driver name: 'vhost', 'qemu' or None"},
+    {"model", "the NIC model Nova writes, or None"},
+    {"queues", "queue pairs written as queues=, or None"},
+    {"rx_queue_size", "rx_queue_size written, or None"},
+    {"tx_queue_size", "tx_queue_size Nova sets for this NIC, or None"},
+    {"packed", "packed virtqueue, or None where Nova has none"},
+    {"multiqueue", "True when the NIC has more than one queue pair"},
+    {"requested", "queue pairs asked for, before caps and budget"},
+    {"msi_vectors", "MSI-X vectors the NIC uses in the guest"},
+    {"vhost_memory", "bytes of vhost-net kernel memory"},
+    {"reasons", "tuple of reasons for the decision"},
+    {NULL, NULL},
+};
+
+static PyStructSequence_Desc nmq_nic_plan_desc = {
+    "nova_mq._engine.NicPlan", "The plan for one NIC.", nmq_nic_plan_fields,
+    11};
+
+static PyStructSequence_Field nmq_guest_plan_fields[] = {
+    {"nics", "tuple of NicPlan, in the order of the NICs given"},
+    {"msi_vectors", "MSI-X vectors all NICs use"},
+    {"msi_budget", "MSI-X vectors the NICs may use"},
+    {"vhost_memory", "bytes of vhost-net kernel memory, all NICs"},
+    {"warnings", "tuple of guest-wide warnings"},
+    {NULL, NULL},
+};
+
+static PyStructSequence_Desc nmq_guest_plan_desc = {
+    "nova_mq._engine.GuestPlan", "The plan for one guest.",
+    nmq_guest_plan_fields, 5};
+
+/* Intern every name string into st.  Returns 0 or -1. */
+static int
+nmq_state_intern(NmqState *st)
+{
+    int i;
+
+    for (i = 0; i < N__COUNT; i++) {
+        st->names[i] = PyUnicode_InternFromString(nmq_name_strs[i]);
+        if (st->names[i] == NULL)
+            return -1;
+    }
+    for (i = 0; i < NMQ_REASON__COUNT; i++) {
+        st->reasons[i] = PyUnicode_InternFromString(nmq_reason_str(i));
+        if (st->reasons[i] == NULL)
+            return -1;
+    }
+    for (i = 0; i < NMQ_WARN__COUNT; i++) {
+        st->warnings[i] = PyUnicode_InternFromString(nmq_warning_str(i));
+        if (st->warnings[i] == NULL)
+            return -1;
+    }
+    st->drivers[0] = PyUnicode_InternFromString("vhost");
+    st->drivers[1] = PyUnicode_InternFromString("qemu");
+    return st->drivers[0] && st->drivers[1] ? 0 : -1;
+}
+
+_Static_assert(R__COUNT <= 64, "NmqState.render_ids is too small");
+
+/* Fill st->render_ids: the value fields' keywords, then the others. */
+static void
+nmq_state_render_ids(NmqState *st)
+{
+    int i;
+
+    for (i = 0; i < NMQ_N_VAL_FIELDS; i++)
+        st->render_ids[i] = nmq_val_fields[i].name;
+    st->render_ids[R_IOMMU] = N_DRIVER_IOMMU;
+    st->render_ids[R_PACKED] = N_DRIVER_PACKED;
+    st->render_ids[R_VPORTPARAMS] = N_VPORTPARAMS;
+    st->render_ids[R_FILTERPARAMS] = N_FILTERPARAMS;
+    st->render_ids[R_ALIAS] = N_ALIAS;
+    st->render_ids[R_DEVICE_ADDR] = N_DEVICE_ADDR;
+    st->render_ids[R_PRETTY] = N_PRETTY_PRINT;
+}
+
+static int
+nmq_exec(PyObject *module)
+{
+    NmqState *st = nmq_state(module);
+
+    st->packed_default = 1;
+    nmq_state_render_ids(st);
+    if (nmq_state_intern(st) < 0)
+        return -1;
+    st->error = PyErr_NewExceptionWithDoc(
+        "nova_mq._engine.Error",
+        "An engine error before nova_mq registered Nova's exceptions.",
+        PyExc_ValueError, NULL);
+    if (st->error == NULL ||
+        PyModule_AddObjectRef(module, "Error", st->error) < 0)
+        return -1;
+    st->nic_plan = PyStructSequence_NewType(&nmq_nic_plan_desc);
+    st->guest_plan = PyStructSequence_NewType(&nmq_guest_plan_desc);
+    if (st->nic_plan == NULL || st->guest_plan == NULL)
+        return -1;
+    if (PyModule_AddObjectRef(module, "NicPlan", (PyObject *)st->nic_plan) <
+            0 ||
+        PyModule_AddObjectRef(module, "GuestPlan",
+                              (PyObject *)st->guest_plan) < 0)
+        return -1;
+    st->out = xmlBufferCreateSize(1024);
+    if (st->out == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (PyModule_AddIntConstant(module, "MAX_QUEUES", NMQ_MAX_QUEUES) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_XML_BYTES",
+                                NMQ_READER_MAX_BYTES) < 0 ||
+        PyModule_AddIntConstant(module, "DEFAULT_MSI_VECTOR_BUDGET",
+                                NMQ_DEFAULT_MSI_VECTOR_BUDGET) < 0 ||
+        PyModule_AddIntConstant(module, "DEFAULT_RESERVED_MSI_VECTORS",
+                                NMQ_DEFAULT_RESERVED_MSI_VECTORS) < 0 ||
+        PyModule_AddIntConstant(module, "VHOST_BYTES_PER_QUEUE",
+                                NMQ_VHOST_BYTES_PER_QUEUE) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+nmq_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    NmqState *st = nmq_state(module);
+
+    Py_VISIT(st->error);
+    Py_VISIT(st->error_factory);
+    Py_VISIT(st->nic_plan);
+    Py_VISIT(st->guest_plan);
+    return 0;
+}
+
+static int
+nmq_clear(PyObject *module)
+{
+    NmqState *st = nmq_state(module);
+    int i;
+
+    Py_CLEAR(st->error);
+    Py_CLEAR(st->error_factory);
+    Py_CLEAR(st->nic_plan);
+    Py_CLEAR(st->guest_plan);
+    for (i = 0; i < N__COUNT; i++)
+        Py_CLEAR(st->names[i]);
+    for (i = 0; i < NMQ_REASON__COUNT; i++)
+        Py_CLEAR(st->reasons[i]);
+    for (i = 0; i < NMQ_WARN__COUNT; i++)
+        Py_CLEAR(st->warnings[i]);
+    Py_CLEAR(st->drivers[0]);
+    Py_CLEAR(st->drivers[1]);
+    return 0;
+}
+
+static void
+nmq_free(void *module)
+{
+    NmqState *st = nmq_state((PyObject *)module);
+
+    nmq_clear((PyObject *)module);
+    if (st->out != NULL) {
+        xmlBufferFree(st->out);
+        st->out = NULL;
+    }
+}
+
+static PyModuleDef_Slot nmq_slots[] = {
+    {Py_mod_exec, nmq_exec},
+    {0, NULL},
+};
+
+PyDoc_STRVAR(nmq_module_doc,
+"nova-mq's C engine: the queue policy, the <interface> emitter and the\n"
+"domain XML reader.  Use it through the nova_mq package.");
+
+static struct PyModuleDef nmq_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "nova_mq._engine",
+    .m_doc = nmq_module_doc,
+    .m_size = sizeof(NmqState),
+    .m_methods = nmq_methods,
+    .m_slots = nmq_slots,
+    .m_traverse = nmq_traverse,
+    .m_clear = nmq_clear,
+    .m_free = nmq_free,
+};
+
+PyMODINIT_FUNC
+PyInit__engine(void)
+{
+    return PyModuleDef_Init(&nmq_module);
+}

@@ -1,0 +1,182 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The compiled engine itself: that it is compiled, re-importable, leak-free,
+and that its argument handling refuses what it should, with Nova's
+exceptions naming the key and the value."""
+
+import gc
+import importlib
+import importlib.machinery
+import inspect
+import os
+import sys
+
+import pytest
+from nova import exception as nova_exception
+
+import nova_mq
+from nova_mq import _engine
+from nova_mq import exception
+
+OVS = {'vif_type': 'ovs', 'vnic_type': 'normal', 'model': 'virtio'}
+HOST = {'kernel_release': '6.1.0-13-amd64'}
+IFACE = {'net_type': 'bridge', 'mac_addr': 'fa:16:3e:00:00:01',
+         'model': 'virtio', 'driver_name': 'vhost', 'vhost_queues': 4,
+         'source_dev': 'br0', 'target_dev': 'tap0'}
+DOMAIN = ('<domain type="kvm"><name>g</name><vcpu>4</vcpu><devices>'
+          '<interface type="bridge"><mac address="fa:16:3e:00:00:01"/>'
+          '<model type="virtio"/><driver name="vhost" queues="4"/>'
+          '<source bridge="br0"/></interface></devices></domain>')
+
+
+def test_engine_is_the_compiled_module():
+    # simplejson's TestMissingSpeedups: no silent pure-Python fallback.
+    loader = _engine.__spec__.loader
+    assert isinstance(loader, importlib.machinery.ExtensionFileLoader)
+    assert _engine.__file__.endswith(
+        tuple(importlib.machinery.EXTENSION_SUFFIXES))
+    assert nova_mq.plan_guest is _engine.plan
+    assert nova_mq.render_interface is _engine.render
+    assert nova_mq.parse_domain is _engine.parse
+
+
+def test_reimport_gives_a_new_working_module():
+    old = sys.modules.pop('nova_mq._engine')
+    try:
+        new = importlib.import_module('nova_mq._engine')
+        assert new is not old
+        assert new.Error is not old.Error
+        assert new.render(**IFACE) == old.render(**IFACE)
+        # The new module has no factory registered: its own Error.
+        with pytest.raises(new.Error) as info:
+            new.plan(4, {'mq:throughput': 'fast'}, nics=[OVS], host=HOST)
+        assert 'mq:throughput' in str(info.value)
+        # The old one, still used by nova_mq, keeps Nova's exceptions.
+        with pytest.raises(exception.InvalidMultiqueueValue):
+            old.plan(4, {'mq:throughput': 'fast'}, nics=[OVS], host=HOST)
+    finally:
+        sys.modules['nova_mq._engine'] = old
+
+
+def test_signatures_are_introspectable():
+    params = inspect.signature(_engine.plan).parameters
+    assert list(params)[:3] == ['vcpus', 'extra_specs', 'image_properties']
+    assert 'pretty_print' in inspect.signature(_engine.render).parameters
+    assert list(inspect.signature(_engine.parse).parameters) == ['xml']
+
+
+def test_exceptions_are_nova_invalid_and_value_error():
+    for cls in (exception.InvalidMultiqueueValue,
+                exception.InvalidInterfaceConfig,
+                exception.InvalidDomainXML):
+        assert issubclass(cls, nova_exception.Invalid)
+        assert issubclass(cls, ValueError)
+
+
+@pytest.mark.parametrize('kwargs, key, value', [
+    ({'vcpus': 'four'}, 'vcpus', "'four'"),
+    ({'vcpus': True}, 'vcpus', 'True'),
+    ({'extra_specs': ['mq:throughput']}, 'extra_specs', "['mq:throughput']"),
+    ({'extra_specs': {'mq:max_queues': 4.5}}, 'mq:max_queues', '4.5'),
+    ({'options': {'msi_vector_budget': '4096'}}, 'msi_vector_budget',
+     "'4096'"),
+    ({'options': {'max_queues': 300}}, 'max_queues', '300'),
+    ({'nics': [OVS, 'ovs']}, 'nics[1]', "'ovs'"),
+    ({'nics': [dict(OVS, profile='mq_queues=4')]}, 'nics[0].profile',
+     "'mq_queues=4'"),
+    ({'nics': [dict(OVS, profile={'mq_queues': 2 ** 70})]},
+     'nics[0].mq_queues', str(2 ** 70)),
+    ({'nics': [dict(OVS, profile={'mq_queues': '\ud800'})]},
+     'nics[0].mq_queues', "'\\ud800'"),
+])
+def test_plan_argument_types_are_checked(kwargs, key, value):
+    args = {'vcpus': 4, 'host': HOST, 'nics': [OVS]}
+    args.update(kwargs)
+    with pytest.raises(exception.InvalidMultiqueueValue) as info:
+        nova_mq.plan_guest(**args)
+    assert info.value.key == key
+    assert key in str(info.value) and value in str(info.value)
+
+
+def test_plan_argument_binding():
+    with pytest.raises(TypeError, match='unexpected keyword'):
+        nova_mq.plan_guest(4, flavour={})
+    with pytest.raises(TypeError, match='multiple values'):
+        nova_mq.plan_guest(4, vcpus=4)
+    with pytest.raises(TypeError, match='missing'):
+        nova_mq.plan_guest()
+    with pytest.raises(TypeError, match='at most 9'):
+        nova_mq.plan_guest(*range(10))
+
+
+def test_render_argument_binding():
+    with pytest.raises(TypeError, match='unexpected keyword'):
+        nova_mq.render_interface(mac='fa:16:3e:00:00:01')
+    with pytest.raises(TypeError, match='positional'):
+        nova_mq.render_interface('bridge')
+    with pytest.raises(exception.InvalidInterfaceConfig) as info:
+        nova_mq.render_interface(**dict(IFACE, mtu=1500.0))
+    assert info.value.key == 'mtu' and '1500.0' in str(info.value)
+    with pytest.raises(exception.InvalidInterfaceConfig) as info:
+        nova_mq.render_interface(**dict(IFACE, vportparams='x'))
+    assert info.value.key == 'vportparams'
+
+
+def test_plan_result_shape():
+    plan = nova_mq.plan_guest(4, {'hw:vif_multiqueue_enabled': 'true'},
+                              host=HOST, nics=[OVS, OVS])
+    assert isinstance(plan, nova_mq.GuestPlan)
+    assert len(plan.nics) == 2
+    nic = plan.nics[0]
+    assert isinstance(nic, nova_mq.NicPlan)
+    assert (nic.driver, nic.queues, nic.multiqueue) == ('vhost', 4, True)
+    assert plan.msi_vectors == 2 * (2 * 4 + 2)
+    assert plan.vhost_memory == 2 * 4 * _engine.VHOST_BYTES_PER_QUEUE
+    assert plan.msi_budget == (_engine.DEFAULT_MSI_VECTOR_BUDGET -
+                               _engine.DEFAULT_RESERVED_MSI_VECTORS)
+    empty = nova_mq.plan_guest(4, host=HOST)
+    assert empty.nics == () and empty.msi_vectors == 0
+
+
+def _rss_kib():
+    with open('/proc/self/statm') as f:
+        return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') // 1024
+
+
+def _churn(n):
+    bad_nic = dict(OVS, profile={'mq_queues': '300'})
+    for i in range(n):
+        nova_mq.plan_guest(8, {'mq:throughput': 'medium'}, host=HOST,
+                           nics=[OVS, dict(OVS, profile={'mq_queues': 3})])
+        nova_mq.render_interface(vportparams=[{'key': 'interfaceid',
+                                               'value': 'x'}], **IFACE)
+        nova_mq.parse_domain(DOMAIN)
+        for call in (lambda: nova_mq.plan_guest(8, host=HOST,
+                                                nics=[OVS, bad_nic]),
+                     lambda: nova_mq.render_interface(net_type='bridge'),
+                     lambda: nova_mq.parse_domain('<domain>')):
+            try:
+                call()
+            except ValueError:
+                pass
+
+
+def test_no_leaks_over_100k_calls():
+    # markupsafe's test_leak: objects and RSS stay flat.
+    _churn(2000)
+    gc.collect()
+    objects_before = len(gc.get_objects())
+    rss_before = _rss_kib()
+    _churn(100000 // 6)
+    gc.collect()
+    assert len(gc.get_objects()) - objects_before < 100
+    assert _rss_kib() - rss_before < 2048

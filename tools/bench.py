@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""Speed of nova-mq's engine against Nova's own code, in the same run.
+
+For each case it times Nova's path and nova-mq's path for the same input
+and prints the ratio nova-mq / Nova (below 1.00 is faster) and the speed-up.
+Timings are the best of several repeats of many calls (timeit), so other
+load on the machine makes them slower, not faster.  Nothing here asserts a
+time: it measures and prints.
+
+Nova's path for one NIC is what get_base_config() does for the queues,
+_get_virtio_mq_settings(), plus LibvirtConfigGuestInterface.to_xml().
+nova-mq's path is plan_guest() for the NIC plus render_interface().
+"""
+
+import argparse
+import os
+import timeit
+from unittest import mock
+
+from nova import objects
+from nova.virt.libvirt import config as nova_config
+from nova.virt.libvirt import vif as nova_vif
+
+import nova_mq
+
+objects.register_all()
+
+HOST = {'kernel_release': os.uname().release}
+MAC = 'fa:16:3e:12:34:56'
+CASES = {
+    'ovs': {'net_type': 'ethernet', 'target_dev': 'tap12345678-9a',
+            'mtu': 1450},
+    'bridge': {'net_type': 'bridge', 'source_dev': 'brq12345678-9a',
+               'target_dev': 'tap12345678-9a', 'mtu': 1500},
+    'vhostuser': {'net_type': 'vhostuser', 'vhostuser_type': 'unix',
+                  'vhostuser_mode': 'server',
+                  'vhostuser_path': '/var/run/openvswitch/vhu12345678-9a'},
+    'tap': {'net_type': 'ethernet', 'target_dev': 'tap12345678-9a',
+            'mtu': 1450, 'script': ''},
+}
+
+
+def best(func, number, repeat):
+    """Seconds per call: the best of repeat runs of number calls."""
+    return min(timeit.repeat(func, number=number, repeat=repeat)) / number
+
+
+def nova_one_nic(driver, flavor, image_meta, host_attrs):
+    def run():
+        drv, queues = driver._get_virtio_mq_settings(image_meta, flavor)
+        conf = nova_config.LibvirtConfigGuestInterface()
+        conf.mac_addr = MAC
+        conf.model = 'virtio'
+        conf.driver_name = drv
+        conf.vhost_queues = queues
+        for key, value in host_attrs.items():
+            setattr(conf, key, value)
+        return conf.to_xml()
+    return run
+
+
+def mq_one_nic(specs, props, vcpus, host_attrs):
+    nics = [{'vif_type': 'ovs', 'vnic_type': 'normal', 'model': 'virtio'}]
+    plan_guest = nova_mq.plan_guest
+    render = nova_mq.render_interface
+
+    def run():
+        nic = plan_guest(vcpus, specs, props, 'kvm', HOST, None,
+                         nics).nics[0]
+        return render(mac_addr=MAC, model='virtio', driver_name=nic.driver,
+                      vhost_queues=nic.queues, **host_attrs)
+    return run
+
+
+def report(name, nova_s, mq_s):
+    print('%-34s nova %8.2f us  nova-mq %7.3f us  ratio %.3f  (%.0fx)'
+          % (name, nova_s * 1e6, mq_s * 1e6, mq_s / nova_s, nova_s / mq_s))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--number', type=int, default=20000)
+    parser.add_argument('--repeat', type=int, default=5)
+    args = parser.parse_args()
+    vcpus = 8
+    specs = {'hw:vif_multiqueue_enabled': 'true'}
+    flavor = objects.Flavor(vcpus=vcpus, extra_specs=specs, name='m1')
+    image_meta = objects.ImageMeta.from_dict({'properties': {}})
+    driver = nova_vif.LibvirtGenericVIFDriver()
+    print('nova-mq %s; ratio = nova-mq time / Nova time, same run'
+          % nova_mq.__version__)
+    with mock.patch('os.uname', return_value=os.uname()):
+        for name, host_attrs in CASES.items():
+            nova_fn = nova_one_nic(driver, flavor, image_meta, host_attrs)
+            mq_fn = mq_one_nic(specs, {}, vcpus, host_attrs)
+            report('plan+emit one NIC (%s)' % name,
+                   best(nova_fn, args.number // 4, args.repeat),
+                   best(mq_fn, args.number, args.repeat))
+        for count in (1, 8, 64):
+            nics = [{'vif_type': 'ovs', 'vnic_type': 'normal',
+                     'model': 'virtio'}] * count
+
+            def nova_plan():
+                return [driver._get_virtio_mq_settings(image_meta, flavor)
+                        for _ in range(count)]
+
+            def mq_plan():
+                return nova_mq.plan_guest(vcpus, specs, {}, 'kvm', HOST,
+                                          None, nics)
+            n = max(10, args.number // count)
+            report('plan only, %d NICs' % count,
+                   best(nova_plan, max(10, n // 4), args.repeat),
+                   best(mq_plan, n, args.repeat))
+
+
+if __name__ == '__main__':
+    main()
