@@ -28,8 +28,7 @@ static const char *const nmq_virt_type_names[] = {
 static const char *const nmq_throughput_names[] = {
     NMQ_THROUGHPUTS(NMQ_ENUM_STRING)};
 static const char *const nmq_reason_names[] = {NMQ_REASONS(NMQ_ENUM_STRING)};
-static const char *const nmq_warning_names[] = {
-    NMQ_WARNINGS(NMQ_ENUM_STRING)};
+static const char *const nmq_warning_names[] = {NMQ_WARNINGS(NMQ_ENUM_STRING)};
 
 /* Index of s in names[0..n), or -1. */
 static int
@@ -46,22 +45,20 @@ nmq_enum_find(const char *const *names, int n, NmqStr s)
     return -1;
 }
 
-#define NMQ_ENUM_IMPL(prefix, type, names, count)                           \
-    const char *prefix##_str(type v)                                        \
-    {                                                                       \
-        if ((int)v < 0 || (int)v >= (count))                                \
-            return NULL;                                                    \
-        return names[v];                                                    \
-    }                                                                       \
-    int prefix##_parse(NmqStr s)                                            \
-    {                                                                       \
-        return nmq_enum_find(names, (count), s);                            \
+#define NMQ_ENUM_IMPL(prefix, type, names, count)                              \
+    const char *prefix##_str(type v)                                           \
+    {                                                                          \
+        if ((int)v < 0 || (int)v >= (count))                                   \
+            return NULL;                                                       \
+        return names[v];                                                       \
+    }                                                                          \
+    int prefix##_parse(NmqStr s)                                               \
+    {                                                                          \
+        return nmq_enum_find(names, (count), s);                               \
     }
 
-NMQ_ENUM_IMPL(nmq_vnic_type, NmqVnicType, nmq_vnic_type_names,
-              NMQ_VNIC__COUNT)
-NMQ_ENUM_IMPL(nmq_virt_type, NmqVirtType, nmq_virt_type_names,
-              NMQ_VIRT__COUNT)
+NMQ_ENUM_IMPL(nmq_vnic_type, NmqVnicType, nmq_vnic_type_names, NMQ_VNIC__COUNT)
+NMQ_ENUM_IMPL(nmq_virt_type, NmqVirtType, nmq_virt_type_names, NMQ_VIRT__COUNT)
 NMQ_ENUM_IMPL(nmq_throughput, NmqThroughput, nmq_throughput_names,
               NMQ_THROUGHPUT__COUNT)
 NMQ_ENUM_IMPL(nmq_reason, NmqReason, nmq_reason_names, NMQ_REASON__COUNT)

@@ -23,60 +23,60 @@
 #include "nmq.h"
 
 /* Nova's network_model.VNIC_TYPE_* */
-#define NMQ_VNIC_TYPES(X)                                                   \
-    X(NMQ_VNIC_NORMAL, "normal")                                            \
-    X(NMQ_VNIC_DIRECT, "direct")                                            \
-    X(NMQ_VNIC_MACVTAP, "macvtap")                                          \
-    X(NMQ_VNIC_DIRECT_PHYSICAL, "direct-physical")                          \
-    X(NMQ_VNIC_BAREMETAL, "baremetal")                                      \
-    X(NMQ_VNIC_VIRTIO_FORWARDER, "virtio-forwarder")                        \
-    X(NMQ_VNIC_VDPA, "vdpa")                                                \
-    X(NMQ_VNIC_ACCELERATOR_DIRECT, "accelerator-direct")                    \
-    X(NMQ_VNIC_ACCELERATOR_DIRECT_PHYSICAL, "accelerator-direct-physical")  \
+#define NMQ_VNIC_TYPES(X)                                                      \
+    X(NMQ_VNIC_NORMAL, "normal")                                               \
+    X(NMQ_VNIC_DIRECT, "direct")                                               \
+    X(NMQ_VNIC_MACVTAP, "macvtap")                                             \
+    X(NMQ_VNIC_DIRECT_PHYSICAL, "direct-physical")                             \
+    X(NMQ_VNIC_BAREMETAL, "baremetal")                                         \
+    X(NMQ_VNIC_VIRTIO_FORWARDER, "virtio-forwarder")                           \
+    X(NMQ_VNIC_VDPA, "vdpa")                                                   \
+    X(NMQ_VNIC_ACCELERATOR_DIRECT, "accelerator-direct")                       \
+    X(NMQ_VNIC_ACCELERATOR_DIRECT_PHYSICAL, "accelerator-direct-physical")     \
     X(NMQ_VNIC_REMOTE_MANAGED, "remote-managed")
 
 /* libvirt virt types Nova knows (SUPPORTED_VIF_MODELS keys). */
-#define NMQ_VIRT_TYPES(X)                                                   \
-    X(NMQ_VIRT_QEMU, "qemu")                                                \
-    X(NMQ_VIRT_KVM, "kvm")                                                  \
-    X(NMQ_VIRT_LXC, "lxc")                                                  \
+#define NMQ_VIRT_TYPES(X)                                                      \
+    X(NMQ_VIRT_QEMU, "qemu")                                                   \
+    X(NMQ_VIRT_KVM, "kvm")                                                     \
+    X(NMQ_VIRT_LXC, "lxc")                                                     \
     X(NMQ_VIRT_PARALLELS, "parallels")
 
 /* The throughput classes of the seed's alternative: 100% / 50% / 1. */
-#define NMQ_THROUGHPUTS(X)                                                  \
-    X(NMQ_THROUGHPUT_HIGH, "high")                                          \
-    X(NMQ_THROUGHPUT_MEDIUM, "medium")                                      \
+#define NMQ_THROUGHPUTS(X)                                                     \
+    X(NMQ_THROUGHPUT_HIGH, "high")                                             \
+    X(NMQ_THROUGHPUT_MEDIUM, "medium")                                         \
     X(NMQ_THROUGHPUT_LOW, "low")
 
 /*
  * Why a NIC got what it got.  The string is what plan_guest reports; the
  * list order is the order reasons are reported in.
  */
-#define NMQ_REASONS(X)                                                      \
-    X(NMQ_REASON_SINGLE_VCPU, "single-vcpu")                                \
-    X(NMQ_REASON_PASSTHROUGH, "passthrough-vnic")                           \
-    X(NMQ_REASON_NOT_VIRTIO, "model-not-virtio")                            \
-    X(NMQ_REASON_VIRT_TYPE, "virt-type-without-vhost")                      \
-    X(NMQ_REASON_DISABLED_FLAVOR, "disabled-by-flavor")                     \
-    X(NMQ_REASON_DISABLED_IMAGE, "disabled-by-image")                       \
-    X(NMQ_REASON_KNOBS_IGNORED, "port-knobs-ignored")                       \
-    X(NMQ_REASON_NOT_REQUESTED, "not-requested")                            \
-    X(NMQ_REASON_ENABLED_FLAVOR, "enabled-by-flavor")                       \
-    X(NMQ_REASON_ENABLED_IMAGE, "enabled-by-image")                         \
-    X(NMQ_REASON_ENABLED_PORT, "enabled-by-port")                           \
-    X(NMQ_REASON_PORT_QUEUES, "port-queues")                                \
-    X(NMQ_REASON_THROUGHPUT_PORT, "throughput-from-port")                   \
-    X(NMQ_REASON_THROUGHPUT_FLAVOR, "throughput-from-flavor")               \
-    X(NMQ_REASON_THROUGHPUT_DEFAULT, "throughput-default")                  \
-    X(NMQ_REASON_CAP_VCPUS, "capped-by-vcpus")                              \
-    X(NMQ_REASON_CAP_FLAVOR, "capped-by-flavor-max-queues")                 \
-    X(NMQ_REASON_CAP_HOST_OPTION, "capped-by-libvirt-max-queues")           \
-    X(NMQ_REASON_CAP_KERNEL, "capped-by-host-kernel")                       \
-    X(NMQ_REASON_MSI_BUDGET, "reduced-for-msi-budget")                      \
+#define NMQ_REASONS(X)                                                         \
+    X(NMQ_REASON_SINGLE_VCPU, "single-vcpu")                                   \
+    X(NMQ_REASON_PASSTHROUGH, "passthrough-vnic")                              \
+    X(NMQ_REASON_NOT_VIRTIO, "model-not-virtio")                               \
+    X(NMQ_REASON_VIRT_TYPE, "virt-type-without-vhost")                         \
+    X(NMQ_REASON_DISABLED_FLAVOR, "disabled-by-flavor")                        \
+    X(NMQ_REASON_DISABLED_IMAGE, "disabled-by-image")                          \
+    X(NMQ_REASON_KNOBS_IGNORED, "port-knobs-ignored")                          \
+    X(NMQ_REASON_NOT_REQUESTED, "not-requested")                               \
+    X(NMQ_REASON_ENABLED_FLAVOR, "enabled-by-flavor")                          \
+    X(NMQ_REASON_ENABLED_IMAGE, "enabled-by-image")                            \
+    X(NMQ_REASON_ENABLED_PORT, "enabled-by-port")                              \
+    X(NMQ_REASON_PORT_QUEUES, "port-queues")                                   \
+    X(NMQ_REASON_THROUGHPUT_PORT, "throughput-from-port")                      \
+    X(NMQ_REASON_THROUGHPUT_FLAVOR, "throughput-from-flavor")                  \
+    X(NMQ_REASON_THROUGHPUT_DEFAULT, "throughput-default")                     \
+    X(NMQ_REASON_CAP_VCPUS, "capped-by-vcpus")                                 \
+    X(NMQ_REASON_CAP_FLAVOR, "capped-by-flavor-max-queues")                    \
+    X(NMQ_REASON_CAP_HOST_OPTION, "capped-by-libvirt-max-queues")              \
+    X(NMQ_REASON_CAP_KERNEL, "capped-by-host-kernel")                          \
+    X(NMQ_REASON_MSI_BUDGET, "reduced-for-msi-budget")                         \
     X(NMQ_REASON_FIXED, "kept-running-queues")
 
 /* Guest-wide warnings. */
-#define NMQ_WARNINGS(X)                                                     \
+#define NMQ_WARNINGS(X)                                                        \
     X(NMQ_WARN_MSI_OVER_BUDGET, "msi-budget-exceeded-at-one-queue")
 
 #define NMQ_ENUM_MEMBER(name, str) name,

@@ -41,79 +41,79 @@
 /* ------------------------------------------------------------------ */
 /* Interned names: one table drives the enum and the strings.          */
 
-#define NMQ_NAMES(X)                                                        \
-    X(N_NET_TYPE, "net_type")                                               \
-    X(N_MAC_ADDR, "mac_addr")                                               \
-    X(N_MODEL, "model")                                                     \
-    X(N_DRIVER_NAME, "driver_name")                                         \
-    X(N_DRIVER_IOMMU, "driver_iommu")                                       \
-    X(N_DRIVER_PACKED, "driver_packed")                                     \
-    X(N_VHOST_QUEUES, "vhost_queues")                                       \
-    X(N_VHOST_RX, "vhost_rx_queue_size")                                    \
-    X(N_VHOST_TX, "vhost_tx_queue_size")                                    \
-    X(N_SCRIPT, "script")                                                   \
-    X(N_MTU, "mtu")                                                         \
-    X(N_SOURCE_DEV, "source_dev")                                           \
-    X(N_SOURCE_MODE, "source_mode")                                         \
-    X(N_VHOSTUSER_TYPE, "vhostuser_type")                                   \
-    X(N_VHOSTUSER_MODE, "vhostuser_mode")                                   \
-    X(N_VHOSTUSER_PATH, "vhostuser_path")                                   \
-    X(N_VLAN, "vlan")                                                       \
-    X(N_TARGET_DEV, "target_dev")                                           \
-    X(N_MANAGED, "managed")                                                 \
-    X(N_VPORTTYPE, "vporttype")                                             \
-    X(N_VPORTPARAMS, "vportparams")                                         \
-    X(N_FILTERNAME, "filtername")                                           \
-    X(N_FILTERPARAMS, "filterparams")                                       \
-    X(N_IN_AVERAGE, "vif_inbound_average")                                  \
-    X(N_IN_PEAK, "vif_inbound_peak")                                        \
-    X(N_IN_BURST, "vif_inbound_burst")                                      \
-    X(N_OUT_AVERAGE, "vif_outbound_average")                                \
-    X(N_OUT_PEAK, "vif_outbound_peak")                                      \
-    X(N_OUT_BURST, "vif_outbound_burst")                                    \
-    X(N_ALIAS, "alias")                                                     \
-    X(N_DEVICE_ADDR, "device_addr")                                         \
-    X(N_PRETTY_PRINT, "pretty_print")                                       \
-    X(N_KEY, "key")                                                         \
-    X(N_VALUE, "value")                                                     \
-    X(N_VCPUS, "vcpus")                                                     \
-    X(N_EXTRA_SPECS, "extra_specs")                                         \
-    X(N_IMAGE_PROPERTIES, "image_properties")                               \
-    X(N_VIRT_TYPE, "virt_type")                                             \
-    X(N_HOST, "host")                                                       \
-    X(N_OPTIONS, "options")                                                 \
-    X(N_NICS, "nics")                                                       \
-    X(N_FLAVOR_NAME, "flavor_name")                                         \
-    X(N_IMAGE_NAME, "image_name")                                           \
-    X(N_HW_MQ, "hw:vif_multiqueue_enabled")                                 \
-    X(N_HW_PACKED, "hw:virtio_packed_ring")                                 \
-    X(N_MQ_THROUGHPUT, "mq:throughput")                                     \
-    X(N_MQ_MAX_QUEUES, "mq:max_queues")                                     \
-    X(N_MQ_MSI_BUDGET, "mq:msi_vector_budget")                              \
-    X(N_IMG_MQ, "hw_vif_multiqueue_enabled")                                \
-    X(N_IMG_PACKED, "hw_virtio_packed_ring")                                \
-    X(N_KERNEL_RELEASE, "kernel_release")                                   \
-    X(N_MAX_QUEUES, "max_queues")                                           \
-    X(N_RX_QUEUE_SIZE, "rx_queue_size")                                     \
-    X(N_TX_QUEUE_SIZE, "tx_queue_size")                                     \
-    X(N_MSI_BUDGET, "msi_vector_budget")                                    \
-    X(N_RESERVED_MSI, "reserved_msi_vectors")                               \
-    X(N_PACKED_RING, "packed_ring")                                         \
-    X(N_VIF_MODELS, "vif_models")                                           \
-    X(N_VIF_TYPE, "vif_type")                                               \
-    X(N_VNIC_TYPE, "vnic_type")                                             \
-    X(N_PROFILE, "profile")                                                 \
-    X(N_FIXED_QUEUES, "fixed_queues")                                       \
-    X(N_MQ_QUEUES, "mq_queues")                                             \
-    X(N_MQ_THROUGHPUT_PORT, "mq_throughput")                                \
-    X(N_NAME, "name")                                                       \
-    X(N_VCPUS_CURRENT, "vcpus_current")                                     \
-    X(N_INTERFACES, "interfaces")                                           \
-    X(N_TYPE, "type")                                                       \
-    X(N_MAC, "mac")                                                         \
-    X(N_DRIVER, "driver")                                                   \
-    X(N_QUEUES, "queues")                                                   \
-    X(N_ERROR_FACTORY, "error_factory")                                     \
+#define NMQ_NAMES(X)                                                           \
+    X(N_NET_TYPE, "net_type")                                                  \
+    X(N_MAC_ADDR, "mac_addr")                                                  \
+    X(N_MODEL, "model")                                                        \
+    X(N_DRIVER_NAME, "driver_name")                                            \
+    X(N_DRIVER_IOMMU, "driver_iommu")                                          \
+    X(N_DRIVER_PACKED, "driver_packed")                                        \
+    X(N_VHOST_QUEUES, "vhost_queues")                                          \
+    X(N_VHOST_RX, "vhost_rx_queue_size")                                       \
+    X(N_VHOST_TX, "vhost_tx_queue_size")                                       \
+    X(N_SCRIPT, "script")                                                      \
+    X(N_MTU, "mtu")                                                            \
+    X(N_SOURCE_DEV, "source_dev")                                              \
+    X(N_SOURCE_MODE, "source_mode")                                            \
+    X(N_VHOSTUSER_TYPE, "vhostuser_type")                                      \
+    X(N_VHOSTUSER_MODE, "vhostuser_mode")                                      \
+    X(N_VHOSTUSER_PATH, "vhostuser_path")                                      \
+    X(N_VLAN, "vlan")                                                          \
+    X(N_TARGET_DEV, "target_dev")                                              \
+    X(N_MANAGED, "managed")                                                    \
+    X(N_VPORTTYPE, "vporttype")                                                \
+    X(N_VPORTPARAMS, "vportparams")                                            \
+    X(N_FILTERNAME, "filtername")                                              \
+    X(N_FILTERPARAMS, "filterparams")                                          \
+    X(N_IN_AVERAGE, "vif_inbound_average")                                     \
+    X(N_IN_PEAK, "vif_inbound_peak")                                           \
+    X(N_IN_BURST, "vif_inbound_burst")                                         \
+    X(N_OUT_AVERAGE, "vif_outbound_average")                                   \
+    X(N_OUT_PEAK, "vif_outbound_peak")                                         \
+    X(N_OUT_BURST, "vif_outbound_burst")                                       \
+    X(N_ALIAS, "alias")                                                        \
+    X(N_DEVICE_ADDR, "device_addr")                                            \
+    X(N_PRETTY_PRINT, "pretty_print")                                          \
+    X(N_KEY, "key")                                                            \
+    X(N_VALUE, "value")                                                        \
+    X(N_VCPUS, "vcpus")                                                        \
+    X(N_EXTRA_SPECS, "extra_specs")                                            \
+    X(N_IMAGE_PROPERTIES, "image_properties")                                  \
+    X(N_VIRT_TYPE, "virt_type")                                                \
+    X(N_HOST, "host")                                                          \
+    X(N_OPTIONS, "options")                                                    \
+    X(N_NICS, "nics")                                                          \
+    X(N_FLAVOR_NAME, "flavor_name")                                            \
+    X(N_IMAGE_NAME, "image_name")                                              \
+    X(N_HW_MQ, "hw:vif_multiqueue_enabled")                                    \
+    X(N_HW_PACKED, "hw:virtio_packed_ring")                                    \
+    X(N_MQ_THROUGHPUT, "mq:throughput")                                        \
+    X(N_MQ_MAX_QUEUES, "mq:max_queues")                                        \
+    X(N_MQ_MSI_BUDGET, "mq:msi_vector_budget")                                 \
+    X(N_IMG_MQ, "hw_vif_multiqueue_enabled")                                   \
+    X(N_IMG_PACKED, "hw_virtio_packed_ring")                                   \
+    X(N_KERNEL_RELEASE, "kernel_release")                                      \
+    X(N_MAX_QUEUES, "max_queues")                                              \
+    X(N_RX_QUEUE_SIZE, "rx_queue_size")                                        \
+    X(N_TX_QUEUE_SIZE, "tx_queue_size")                                        \
+    X(N_MSI_BUDGET, "msi_vector_budget")                                       \
+    X(N_RESERVED_MSI, "reserved_msi_vectors")                                  \
+    X(N_PACKED_RING, "packed_ring")                                            \
+    X(N_VIF_MODELS, "vif_models")                                              \
+    X(N_VIF_TYPE, "vif_type")                                                  \
+    X(N_VNIC_TYPE, "vnic_type")                                                \
+    X(N_PROFILE, "profile")                                                    \
+    X(N_FIXED_QUEUES, "fixed_queues")                                          \
+    X(N_MQ_QUEUES, "mq_queues")                                                \
+    X(N_MQ_THROUGHPUT_PORT, "mq_throughput")                                   \
+    X(N_NAME, "name")                                                          \
+    X(N_VCPUS_CURRENT, "vcpus_current")                                        \
+    X(N_INTERFACES, "interfaces")                                              \
+    X(N_TYPE, "type")                                                          \
+    X(N_MAC, "mac")                                                            \
+    X(N_DRIVER, "driver")                                                      \
+    X(N_QUEUES, "queues")                                                      \
+    X(N_ERROR_FACTORY, "error_factory")                                        \
     X(N_XML, "xml")
 
 #define NMQ_NAME_ENUM(id, str) id,
@@ -132,10 +132,10 @@ typedef struct {
     PyObject *names[N__COUNT];
     PyObject *reasons[NMQ_REASON__COUNT];
     PyObject *warnings[NMQ_WARN__COUNT];
-    PyObject *drivers[2];     /* "vhost", "qemu" */
-    int packed_default;       /* the installed Nova knows packed rings */
-    NmqName render_ids[64];   /* render()'s keywords, in argument order */
-    xmlBufferPtr out;         /* render buffer, reused under the GIL */
+    PyObject *drivers[2];   /* "vhost", "qemu" */
+    int packed_default;     /* the installed Nova knows packed rings */
+    NmqName render_ids[64]; /* render()'s keywords, in argument order */
+    xmlBufferPtr out;       /* render buffer, reused under the GIL */
 } NmqState;
 
 static inline NmqState *
@@ -185,8 +185,12 @@ nmq_error_code_name(NmqErrorCode code)
 static PyObject *
 nmq_raise(NmqState *st, const char *what, const NmqError *err)
 {
-    const char *parts[6] = {nmq_error_code_name(err->code), err->key,
-                            err->value, err->msg, err->extra1, err->extra2};
+    const char *parts[6] = {nmq_error_code_name(err->code),
+                            err->key,
+                            err->value,
+                            err->msg,
+                            err->extra1,
+                            err->extra2};
     PyObject *args = NULL;
     PyObject *exc = NULL;
     int i;
@@ -226,8 +230,8 @@ cleanup:
 
 /* Raise an invalid-value error found while converting arguments. */
 static PyObject *
-nmq_raise_type(NmqState *st, const char *what, const char *key,
-               PyObject *value, const char *expected)
+nmq_raise_type(NmqState *st, const char *what, const char *key, PyObject *value,
+               const char *expected)
 {
     NmqError err;
     PyObject *r = PyObject_Repr(value);
@@ -237,8 +241,7 @@ nmq_raise_type(NmqState *st, const char *what, const char *key,
         Py_XDECREF(r);
         return NULL;
     }
-    nmq_error_setf(&err, NMQ_ERR_INVALID_VALUE, key,
-                   (NmqStr){rs, strlen(rs)},
+    nmq_error_setf(&err, NMQ_ERR_INVALID_VALUE, key, (NmqStr){rs, strlen(rs)},
                    "Invalid value %.200s for %s: expected %s", rs, key,
                    expected);
     Py_DECREF(r);
@@ -286,8 +289,8 @@ nmq_bind(NmqState *st, const char *fname, PyObject *const *args,
         }
         if (j == n) {
             PyErr_Format(PyExc_TypeError,
-                         "%s() got an unexpected keyword argument '%U'",
-                         fname, kw);
+                         "%s() got an unexpected keyword argument '%U'", fname,
+                         kw);
             return -1;
         }
         if (out[j] != NULL) {
@@ -347,8 +350,8 @@ nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
             nmq_raise_type(st, what, key, o, "an integer of at most 64 bits");
             return -1;
         }
-        out->len = (size_t)snprintf(scratch->buf, sizeof(scratch->buf),
-                                    "%lld", v);
+        out->len =
+            (size_t)snprintf(scratch->buf, sizeof(scratch->buf), "%lld", v);
         out->s = scratch->buf;
         return 0;
     }
@@ -388,25 +391,25 @@ nmq_dict_str(NmqState *st, const char *what, const char *dname, PyObject *d,
 }
 
 /*
- * dict d's key as a long in [lo, hi]; absent or None gives dflt.  Booleans
- * and other types are invalid values.  Returns 0 or -1 (exception set).
+ * dict d's key as a long in [lo, hi], reported as keyname; absent or None
+ * gives dflt.  Booleans and other types are invalid values.  Returns 0 or
+ * -1 (exception set).
  */
 static int
-nmq_dict_long(NmqState *st, const char *what, const char *dname,
-              PyObject *d, NmqName key, long dflt, long lo, long hi,
-              long *out)
+nmq_dict_long_key(NmqState *st, const char *keyname, PyObject *d, NmqName key,
+                  long dflt, long lo, long hi, long *out)
 {
     PyObject *v = NULL;
     long x;
 
-    if (nmq_dict_get(st, what, dname, d, NAME(st, key), &v) < 0)
+    if (nmq_dict_get(st, "plan", keyname, d, NAME(st, key), &v) < 0)
         return -1;
     if (v == NULL || v == Py_None) {
         *out = dflt;
         return 0;
     }
     if (!PyLong_Check(v) || PyBool_Check(v)) {
-        nmq_raise_type(st, what, nmq_name_strs[key], v, "an integer");
+        nmq_raise_type(st, "plan", keyname, v, "an integer");
         return -1;
     }
     x = PyLong_AsLong(v);
@@ -414,9 +417,9 @@ nmq_dict_long(NmqState *st, const char *what, const char *dname,
         char expected[96];
 
         PyErr_Clear();
-        snprintf(expected, sizeof(expected), "an integer from %ld to %ld",
-                 lo, hi);
-        nmq_raise_type(st, what, nmq_name_strs[key], v, expected);
+        snprintf(expected, sizeof(expected), "an integer from %ld to %ld", lo,
+                 hi);
+        nmq_raise_type(st, "plan", keyname, v, expected);
         return -1;
     }
     *out = x;
@@ -435,6 +438,7 @@ typedef struct {
     NmqScratch throughput;
     char key_queues[40];
     char key_throughput[40];
+    char key_fixed[40];
 } NmqNicScratch;
 
 /* Everything one plan() call borrows or owns, freed in one place. */
@@ -470,15 +474,15 @@ nmq_plan_read_specs(NmqState *st, PyObject *specs, PyObject *props,
                      &in->flavor_mq_enabled) < 0 ||
         nmq_dict_str(st, w, "extra_specs", specs, N_HW_PACKED, &c->specs[1],
                      &in->flavor_packed) < 0 ||
-        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_THROUGHPUT,
-                     &c->specs[2], &in->flavor_throughput) < 0 ||
-        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_MAX_QUEUES,
-                     &c->specs[3], &in->flavor_max_queues) < 0 ||
-        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_MSI_BUDGET,
-                     &c->specs[4], &in->flavor_msi_budget) < 0)
+        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_THROUGHPUT, &c->specs[2],
+                     &in->flavor_throughput) < 0 ||
+        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_MAX_QUEUES, &c->specs[3],
+                     &in->flavor_max_queues) < 0 ||
+        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_MSI_BUDGET, &c->specs[4],
+                     &in->flavor_msi_budget) < 0)
         return -1;
-    if (nmq_dict_str(st, w, "image_properties", props, N_IMG_MQ,
-                     &c->props[0], &in->image_mq_enabled) < 0 ||
+    if (nmq_dict_str(st, w, "image_properties", props, N_IMG_MQ, &c->props[0],
+                     &in->image_mq_enabled) < 0 ||
         nmq_dict_str(st, w, "image_properties", props, N_IMG_PACKED,
                      &c->props[1], &in->image_packed) < 0)
         return -1;
@@ -537,18 +541,20 @@ nmq_plan_read_options(NmqState *st, PyObject *opts, NmqPlanCall *c)
     PyObject *packed = NULL;
     PyObject *models = NULL;
 
-    if (nmq_dict_long(st, w, d, opts, N_MAX_QUEUES, 0, 0, NMQ_MAX_QUEUES,
-                      &in->libvirt_max_queues) < 0 ||
-        nmq_dict_long(st, w, d, opts, N_RX_QUEUE_SIZE, 0, 0, 1 << 20,
-                      &in->rx_queue_size) < 0 ||
-        nmq_dict_long(st, w, d, opts, N_TX_QUEUE_SIZE, 0, 0, 1 << 20,
-                      &in->tx_queue_size) < 0 ||
-        nmq_dict_long(st, w, d, opts, N_MSI_BUDGET,
-                      NMQ_DEFAULT_MSI_VECTOR_BUDGET, 0, 1L << 30,
-                      &in->msi_vector_budget) < 0 ||
-        nmq_dict_long(st, w, d, opts, N_RESERVED_MSI,
-                      NMQ_DEFAULT_RESERVED_MSI_VECTORS, 0, 1L << 30,
-                      &in->reserved_msi_vectors) < 0)
+    if (nmq_dict_long_key(st, nmq_name_strs[N_MAX_QUEUES], opts, N_MAX_QUEUES,
+                          0, 0, 1L << 30, &in->libvirt_max_queues) < 0 ||
+        nmq_dict_long_key(st, nmq_name_strs[N_RX_QUEUE_SIZE], opts,
+                          N_RX_QUEUE_SIZE, 0, 0, 1 << 20,
+                          &in->rx_queue_size) < 0 ||
+        nmq_dict_long_key(st, nmq_name_strs[N_TX_QUEUE_SIZE], opts,
+                          N_TX_QUEUE_SIZE, 0, 0, 1 << 20,
+                          &in->tx_queue_size) < 0 ||
+        nmq_dict_long_key(st, nmq_name_strs[N_MSI_BUDGET], opts, N_MSI_BUDGET,
+                          NMQ_DEFAULT_MSI_VECTOR_BUDGET, 0, 1L << 30,
+                          &in->msi_vector_budget) < 0 ||
+        nmq_dict_long_key(st, nmq_name_strs[N_RESERVED_MSI], opts,
+                          N_RESERVED_MSI, NMQ_DEFAULT_RESERVED_MSI_VECTORS, 0,
+                          1L << 30, &in->reserved_msi_vectors) < 0)
         return -1;
     if (nmq_dict_get(st, w, d, opts, NAME(st, N_PACKED_RING), &packed) < 0 ||
         nmq_dict_get(st, w, d, opts, NAME(st, N_VIF_MODELS), &models) < 0)
@@ -577,6 +583,7 @@ nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
     char key[40];
 
     snprintf(key, sizeof(key), "nics[%zd]", i);
+    snprintf(s->key_fixed, sizeof(s->key_fixed), "nics[%zd].fixed_queues", i);
     if (!PyDict_Check(nic)) {
         nmq_raise_type(st, "plan", key, nic, "a dict");
         return -1;
@@ -585,10 +592,9 @@ nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
                      &n->vif_type) < 0 ||
         nmq_dict_str(st, "plan", key, nic, N_VNIC_TYPE, &s->vnic_type,
                      &n->vnic_type) < 0 ||
-        nmq_dict_str(st, "plan", key, nic, N_MODEL, &s->model, &n->model) <
-            0 ||
-        nmq_dict_long(st, "plan", key, nic, N_FIXED_QUEUES, 0, 0,
-                      NMQ_MAX_QUEUES, &n->fixed_queues) < 0)
+        nmq_dict_str(st, "plan", key, nic, N_MODEL, &s->model, &n->model) < 0 ||
+        nmq_dict_long_key(st, s->key_fixed, nic, N_FIXED_QUEUES, 0, 0,
+                          NMQ_MAX_QUEUES, &n->fixed_queues) < 0)
         return -1;
     if (nmq_dict_get(st, "plan", key, nic, NAME(st, N_PROFILE), &profile) < 0)
         return -1;
@@ -600,12 +606,12 @@ nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
     snprintf(s->key_queues, sizeof(s->key_queues), "nics[%zd].mq_queues", i);
     snprintf(s->key_throughput, sizeof(s->key_throughput),
              "nics[%zd].mq_throughput", i);
-    if (nmq_dict_get(st, "plan", key, profile, NAME(st, N_MQ_QUEUES),
+    if (nmq_dict_get(st, "plan", key, profile, NAME(st, N_MQ_QUEUES), &knob) <
+            0 ||
+        nmq_to_str(st, "plan", s->key_queues, knob, &s->queues, &n->mq_queues) <
+            0 ||
+        nmq_dict_get(st, "plan", key, profile, NAME(st, N_MQ_THROUGHPUT_PORT),
                      &knob) < 0 ||
-        nmq_to_str(st, "plan", s->key_queues, knob, &s->queues,
-                   &n->mq_queues) < 0 ||
-        nmq_dict_get(st, "plan", key, profile,
-                     NAME(st, N_MQ_THROUGHPUT_PORT), &knob) < 0 ||
         nmq_to_str(st, "plan", s->key_throughput, knob, &s->throughput,
                    &n->mq_throughput) < 0)
         return -1;
@@ -715,7 +721,7 @@ nmq_nic_plan_to_py(NmqState *st, const NmqNicPlan *p)
         if ((p->reasons >> r) & 1UL)
             PyTuple_SET_ITEM(reasons, k++, Py_NewRef(st->reasons[r]));
     }
-    v[0] = p->driver == NULL ? Py_NewRef(Py_None)
+    v[0] = p->driver == NULL                 ? Py_NewRef(Py_None)
            : strcmp(p->driver, "vhost") == 0 ? Py_NewRef(st->drivers[0])
            : strcmp(p->driver, "qemu") == 0  ? Py_NewRef(st->drivers[1])
                                              : PyUnicode_FromString(p->driver);
@@ -749,8 +755,7 @@ error:
 
 /* Build the GuestPlan from the engine's output. New reference. */
 static PyObject *
-nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c,
-                     const NmqGuestPlan *g)
+nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
 {
     PyObject *t = NULL;
     PyObject *nics = NULL;
@@ -799,24 +804,26 @@ error:
     return NULL;
 }
 
-PyDoc_STRVAR(nmq_plan_doc,
-"plan(vcpus, extra_specs=None, image_properties=None, virt_type='kvm', "
-"host=None, options=None, nics=(), flavor_name=None, image_name=None)\n"
-"--\n\n"
-"Plan the virtio-net queues of every NIC of one guest (nova_mq.plan_guest).\n"
-"\n"
-"vcpus: the flavor's vCPUs.  extra_specs: the flavor's extra specs\n"
-"(hw:vif_multiqueue_enabled, hw:virtio_packed_ring, mq:throughput,\n"
-"mq:max_queues, mq:msi_vector_budget).  image_properties:\n"
-"hw_vif_multiqueue_enabled, hw_virtio_packed_ring.  virt_type: [libvirt]\n"
-"virt_type.  host: {'kernel_release': ...}, default this host's.\n"
-"options: max_queues, rx_queue_size, tx_queue_size ([libvirt]),\n"
-"msi_vector_budget, reserved_msi_vectors ([nova_mq]), packed_ring,\n"
-"vif_models.  nics: dicts with vif_type, vnic_type, model, profile (the\n"
-"port's binding profile: mq_queues, mq_throughput) and fixed_queues.\n"
-"flavor_name, image_name: for Nova's conflict message.\n"
-"\n"
-"Returns a GuestPlan; raises Nova's exceptions on bad input.");
+PyDoc_STRVAR(
+    nmq_plan_doc,
+    "plan(vcpus, extra_specs=None, image_properties=None, virt_type='kvm', "
+    "host=None, options=None, nics=(), flavor_name=None, image_name=None)\n"
+    "--\n\n"
+    "Plan the virtio-net queues of every NIC of one guest "
+    "(nova_mq.plan_guest).\n"
+    "\n"
+    "vcpus: the flavor's vCPUs.  extra_specs: the flavor's extra specs\n"
+    "(hw:vif_multiqueue_enabled, hw:virtio_packed_ring, mq:throughput,\n"
+    "mq:max_queues, mq:msi_vector_budget).  image_properties:\n"
+    "hw_vif_multiqueue_enabled, hw_virtio_packed_ring.  virt_type: [libvirt]\n"
+    "virt_type.  host: {'kernel_release': ...}, default this host's.\n"
+    "options: max_queues, rx_queue_size, tx_queue_size ([libvirt]),\n"
+    "msi_vector_budget, reserved_msi_vectors ([nova_mq]), packed_ring,\n"
+    "vif_models.  nics: dicts with vif_type, vnic_type, model, profile (the\n"
+    "port's binding profile: mq_queues, mq_throughput) and fixed_queues.\n"
+    "flavor_name, image_name: for Nova's conflict message.\n"
+    "\n"
+    "Returns a GuestPlan; raises Nova's exceptions on bad input.");
 
 /* _engine.plan(vcpus, extra_specs, image_properties, virt_type, host,
  *              options, nics, flavor_name, image_name) */
@@ -824,9 +831,9 @@ static PyObject *
 nmq_py_plan(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
             PyObject *kwnames)
 {
-    static const NmqName ids[] = {N_VCPUS, N_EXTRA_SPECS, N_IMAGE_PROPERTIES,
-                                  N_VIRT_TYPE, N_HOST, N_OPTIONS, N_NICS,
-                                  N_FLAVOR_NAME, N_IMAGE_NAME};
+    static const NmqName ids[] = {
+        N_VCPUS,   N_EXTRA_SPECS, N_IMAGE_PROPERTIES, N_VIRT_TYPE, N_HOST,
+        N_OPTIONS, N_NICS,        N_FLAVOR_NAME,      N_IMAGE_NAME};
     NmqState *st = nmq_state(module);
     PyObject *a[9];
     NmqPlanCall c;
@@ -863,7 +870,10 @@ typedef struct {
     size_t offset;
 } NmqValField;
 
-#define NMQ_VF(id, field) {id, offsetof(NmqIface, field)}
+#define NMQ_VF(id, field)                                                      \
+    {                                                                          \
+        id, offsetof(NmqIface, field)                                          \
+    }
 static const NmqValField nmq_val_fields[] = {
     NMQ_VF(N_NET_TYPE, net_type),
     NMQ_VF(N_MAC_ADDR, mac_addr),
@@ -891,7 +901,7 @@ static const NmqValField nmq_val_fields[] = {
     NMQ_VF(N_OUT_PEAK, vif_outbound_peak),
     NMQ_VF(N_OUT_BURST, vif_outbound_burst),
 };
-#define NMQ_N_VAL_FIELDS                                                    \
+#define NMQ_N_VAL_FIELDS                                                       \
     ((int)(sizeof(nmq_val_fields) / sizeof(nmq_val_fields[0])))
 
 /* The keywords render accepts: the value fields, then these. */
@@ -913,6 +923,9 @@ nmq_to_val(NmqState *st, const char *key, PyObject *o, NmqScratch *scratch,
 {
     if (nmq_to_str(st, "render", key, o, scratch, &out->text) < 0)
         return -1;
+    /* Nova hands some attributes to lxml without str(): not a str there
+     * is lxml's TypeError, which the emitter reports where Nova would. */
+    out->not_str = o != NULL && o != Py_None && !PyUnicode_Check(o);
     if (o == NULL || o == Py_None)
         out->truthy = 0;
     else if (PyUnicode_Check(o))
@@ -932,8 +945,7 @@ typedef struct {
 /* Convert a list of {'key': k, 'value': v} dicts (as Nova stores
  * vportparams and filterparams) into pl.  Returns 0 or -1. */
 static int
-nmq_read_params(NmqState *st, const char *key, PyObject *list,
-                NmqParamList *pl)
+nmq_read_params(NmqState *st, const char *key, PyObject *list, NmqParamList *pl)
 {
     Py_ssize_t i;
     Py_ssize_t n;
@@ -981,8 +993,7 @@ nmq_render_read(NmqState *st, PyObject **a, NmqIface *iface,
 
     nmq_iface_init(iface);
     for (i = 0; i < NMQ_N_VAL_FIELDS; i++) {
-        NmqVal *field =
-            (NmqVal *)((char *)iface + nmq_val_fields[i].offset);
+        NmqVal *field = (NmqVal *)((char *)iface + nmq_val_fields[i].offset);
 
         if (a[i] == NULL)
             continue; /* keep nmq_iface_init's default */
@@ -1006,11 +1017,12 @@ nmq_render_read(NmqState *st, PyObject **a, NmqIface *iface,
     return 0;
 }
 
-PyDoc_STRVAR(nmq_render_doc,
-"render(*, pretty_print=True, **attrs)\n"
-"--\n\n"
-"Return the <interface> XML for attrs, named as the attributes of Nova's\n"
-"LibvirtConfigGuestInterface, byte for byte as its to_xml() writes it.");
+PyDoc_STRVAR(
+    nmq_render_doc,
+    "render(*, pretty_print=True, **attrs)\n"
+    "--\n\n"
+    "Return the <interface> XML for attrs, named as the attributes of Nova's\n"
+    "LibvirtConfigGuestInterface, byte for byte as its to_xml() writes it.");
 
 /* _engine.render(*, pretty_print=True, **attrs) */
 static PyObject *
@@ -1092,8 +1104,7 @@ nmq_iface_to_py(NmqState *st, const NmqDomainIface *f)
     if (nmq_dict_steal(d, NAME(st, N_TYPE), nmq_str_or_none(f->type)) < 0 ||
         nmq_dict_steal(d, NAME(st, N_MAC), nmq_str_or_none(f->mac)) < 0 ||
         nmq_dict_steal(d, NAME(st, N_MODEL), nmq_str_or_none(f->model)) < 0 ||
-        nmq_dict_steal(d, NAME(st, N_DRIVER), nmq_str_or_none(f->driver)) <
-            0 ||
+        nmq_dict_steal(d, NAME(st, N_DRIVER), nmq_str_or_none(f->driver)) < 0 ||
         nmq_dict_steal(d, NAME(st, N_QUEUES), nmq_long_or_none(f->queues)) <
             0 ||
         nmq_dict_steal(d, NAME(st, N_RX_QUEUE_SIZE),
@@ -1130,8 +1141,7 @@ nmq_domain_to_py(NmqState *st, const NmqDomain *dom)
         PyList_SET_ITEM(ifaces, (Py_ssize_t)i, f);
     }
     if (nmq_dict_steal(d, NAME(st, N_NAME), nmq_str_or_none(dom->name)) < 0 ||
-        nmq_dict_steal(d, NAME(st, N_VCPUS), PyLong_FromLong(dom->vcpus)) <
-            0 ||
+        nmq_dict_steal(d, NAME(st, N_VCPUS), PyLong_FromLong(dom->vcpus)) < 0 ||
         nmq_dict_steal(d, NAME(st, N_VCPUS_CURRENT),
                        PyLong_FromLong(dom->vcpus_current)) < 0)
         goto error;
@@ -1146,10 +1156,11 @@ error:
     return NULL;
 }
 
-PyDoc_STRVAR(nmq_parse_doc,
-"parse(xml, /)\n"
-"--\n\n"
-"Read a libvirt domain XML (str or bytes): its vCPUs and interfaces.");
+PyDoc_STRVAR(
+    nmq_parse_doc,
+    "parse(xml, /)\n"
+    "--\n\n"
+    "Read a libvirt domain XML (str or bytes): its vCPUs and interfaces.");
 
 /* _engine.parse(xml) */
 static PyObject *
@@ -1167,9 +1178,10 @@ nmq_py_parse(PyObject *module, PyObject *xml)
         buf = PyUnicode_AsUTF8AndSize(xml, &len);
         if (buf == NULL) {
             PyErr_Clear();
-            nmq_error_set(&err, NMQ_ERR_PARSE, "xml", NMQ_STR_NONE,
-                          "Invalid domain XML: the string is not valid "
-                          "Unicode (a lone surrogate)");
+            nmq_error_set(&err, NMQ_ERR_PARSE, "xml",
+                          NMQ_STR_LIT("<str with a lone surrogate>"),
+                          "Invalid value <str with a lone surrogate> for "
+                          "xml: the string is not valid Unicode");
             return nmq_raise(st, "parse", &err);
         }
     } else if (PyBytes_Check(xml)) {
@@ -1178,7 +1190,8 @@ nmq_py_parse(PyObject *module, PyObject *xml)
     } else {
         return nmq_raise_type(st, "parse", "xml", xml, "str or bytes");
     }
-    if (nmq_domain_read(buf, (size_t)len, &dom, &err) < 0)
+    if ((PyUnicode_Check(xml) ? nmq_domain_read_utf8 : nmq_domain_read)(
+            buf, (size_t)len, &dom, &err) < 0)
         return nmq_raise(st, "parse", &err);
     result = nmq_domain_to_py(st, &dom);
     nmq_domain_free(&dom);
@@ -1188,12 +1201,13 @@ nmq_py_parse(PyObject *module, PyObject *xml)
 /* ------------------------------------------------------------------ */
 /* _engine._configure                                                  */
 
-PyDoc_STRVAR(nmq_configure_doc,
-"_configure(error_factory, packed_ring)\n"
-"--\n\n"
-"Called once by nova_mq: the callable that builds the exception for an\n"
-"engine error (what, code, key, value, message, extra1, extra2), and\n"
-"whether the installed Nova writes packed virtqueues.");
+PyDoc_STRVAR(
+    nmq_configure_doc,
+    "_configure(error_factory, packed_ring)\n"
+    "--\n\n"
+    "Called once by nova_mq: the callable that builds the exception for an\n"
+    "engine error (what, code, key, value, message, extra1, extra2), and\n"
+    "whether the installed Nova writes packed virtqueues.");
 
 /* _engine._configure(error_factory, packed_ring) */
 static PyObject *
@@ -1230,8 +1244,8 @@ static PyMethodDef nmq_methods[] = {
     {"render", (PyCFunction)(void (*)(void))nmq_py_render,
      METH_FASTCALL | METH_KEYWORDS, nmq_render_doc},
     {"parse", nmq_py_parse, METH_O, nmq_parse_doc},
-    {"_configure", (PyCFunction)(void (*)(void))nmq_py_configure,
-     METH_FASTCALL, nmq_configure_doc},
+    {"_configure", (PyCFunction)(void (*)(void))nmq_py_configure, METH_FASTCALL,
+     nmq_configure_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1250,9 +1264,9 @@ static PyStructSequence_Field nmq_nic_plan_fields[] = {
     {NULL, NULL},
 };
 
-static PyStructSequence_Desc nmq_nic_plan_desc = {
-    "nova_mq._engine.NicPlan", "The plan for one NIC.", nmq_nic_plan_fields,
-    11};
+static PyStructSequence_Desc nmq_nic_plan_desc = {"nova_mq._engine.NicPlan",
+                                                  "The plan for one NIC.",
+                                                  nmq_nic_plan_fields, 11};
 
 static PyStructSequence_Field nmq_guest_plan_fields[] = {
     {"nics", "tuple of NicPlan, in the order of the NICs given"},
@@ -1263,9 +1277,9 @@ static PyStructSequence_Field nmq_guest_plan_fields[] = {
     {NULL, NULL},
 };
 
-static PyStructSequence_Desc nmq_guest_plan_desc = {
-    "nova_mq._engine.GuestPlan", "The plan for one guest.",
-    nmq_guest_plan_fields, 5};
+static PyStructSequence_Desc nmq_guest_plan_desc = {"nova_mq._engine.GuestPlan",
+                                                    "The plan for one guest.",
+                                                    nmq_guest_plan_fields, 5};
 
 /* Intern every name string into st.  Returns 0 or -1. */
 static int
@@ -1334,8 +1348,8 @@ nmq_exec(PyObject *module)
         return -1;
     if (PyModule_AddObjectRef(module, "NicPlan", (PyObject *)st->nic_plan) <
             0 ||
-        PyModule_AddObjectRef(module, "GuestPlan",
-                              (PyObject *)st->guest_plan) < 0)
+        PyModule_AddObjectRef(module, "GuestPlan", (PyObject *)st->guest_plan) <
+            0)
         return -1;
     st->out = xmlBufferCreateSize(1024);
     if (st->out == NULL) {
@@ -1343,8 +1357,8 @@ nmq_exec(PyObject *module)
         return -1;
     }
     if (PyModule_AddIntConstant(module, "MAX_QUEUES", NMQ_MAX_QUEUES) < 0 ||
-        PyModule_AddIntConstant(module, "MAX_XML_BYTES",
-                                NMQ_READER_MAX_BYTES) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_XML_BYTES", NMQ_READER_MAX_BYTES) <
+            0 ||
         PyModule_AddIntConstant(module, "DEFAULT_MSI_VECTOR_BUDGET",
                                 NMQ_DEFAULT_MSI_VECTOR_BUDGET) < 0 ||
         PyModule_AddIntConstant(module, "DEFAULT_RESERVED_MSI_VECTORS",
@@ -1405,19 +1419,16 @@ static PyModuleDef_Slot nmq_slots[] = {
     {0, NULL},
 };
 
-PyDoc_STRVAR(nmq_module_doc,
-"nova-mq's C engine: the queue policy, the <interface> emitter and the\n"
-"domain XML reader.  Use it through the nova_mq package.");
+PyDoc_STRVAR(
+    nmq_module_doc,
+    "nova-mq's C engine: the queue policy, the <interface> emitter and the\n"
+    "domain XML reader.  Use it through the nova_mq package.");
 
 static struct PyModuleDef nmq_module = {
-    PyModuleDef_HEAD_INIT,
-    .m_name = "nova_mq._engine",
-    .m_doc = nmq_module_doc,
-    .m_size = sizeof(NmqState),
-    .m_methods = nmq_methods,
-    .m_slots = nmq_slots,
-    .m_traverse = nmq_traverse,
-    .m_clear = nmq_clear,
+    PyModuleDef_HEAD_INIT,      .m_name = "nova_mq._engine",
+    .m_doc = nmq_module_doc,    .m_size = sizeof(NmqState),
+    .m_methods = nmq_methods,   .m_slots = nmq_slots,
+    .m_traverse = nmq_traverse, .m_clear = nmq_clear,
     .m_free = nmq_free,
 };
 

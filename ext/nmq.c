@@ -62,8 +62,7 @@ nmq_str_quote(char *dst, size_t dstlen, NmqStr s)
 }
 
 static void
-nmq_error_fill(NmqError *err, NmqErrorCode code, const char *key,
-               NmqStr value)
+nmq_error_fill(NmqError *err, NmqErrorCode code, const char *key, NmqStr value)
 {
     err->code = code;
     snprintf(err->key, sizeof(err->key), "%s", key ? key : "");
@@ -73,8 +72,8 @@ nmq_error_fill(NmqError *err, NmqErrorCode code, const char *key,
 }
 
 int
-nmq_error_set(NmqError *err, NmqErrorCode code, const char *key,
-              NmqStr value, const char *msg)
+nmq_error_set(NmqError *err, NmqErrorCode code, const char *key, NmqStr value,
+              const char *msg)
 {
     nmq_error_fill(err, code, key, value);
     snprintf(err->msg, sizeof(err->msg), "%s", msg);
@@ -82,8 +81,8 @@ nmq_error_set(NmqError *err, NmqErrorCode code, const char *key,
 }
 
 int
-nmq_error_setf(NmqError *err, NmqErrorCode code, const char *key,
-               NmqStr value, const char *fmt, ...)
+nmq_error_setf(NmqError *err, NmqErrorCode code, const char *key, NmqStr value,
+               const char *fmt, ...)
 {
     va_list ap;
 
@@ -133,7 +132,7 @@ nmq_str_to_long(NmqStr s, long max, long *out)
 
         if (c < '0' || c > '9')
             return -1;
-        if (v > (max - (c - '0')) / 10)
+        if (v > max / 10 || (v == max / 10 && (c - '0') > max % 10))
             return -1;
         v = v * 10 + (c - '0');
     }

@@ -55,55 +55,55 @@ typedef struct {
 /* The guest and the host, all plain values. */
 typedef struct {
     long vcpus;
-    NmqStr flavor_name;          /* for the conflict message */
-    NmqStr image_name;           /* for the conflict message */
+    NmqStr flavor_name; /* for the conflict message */
+    NmqStr image_name;  /* for the conflict message */
     /* Flavor extra specs, raw text, NMQ_STR_NONE when not set. */
-    NmqStr flavor_mq_enabled;    /* hw:vif_multiqueue_enabled */
-    NmqStr flavor_packed;        /* hw:virtio_packed_ring */
-    NmqStr flavor_throughput;    /* mq:throughput */
-    NmqStr flavor_max_queues;    /* mq:max_queues */
-    NmqStr flavor_msi_budget;    /* mq:msi_vector_budget */
+    NmqStr flavor_mq_enabled; /* hw:vif_multiqueue_enabled */
+    NmqStr flavor_packed;     /* hw:virtio_packed_ring */
+    NmqStr flavor_throughput; /* mq:throughput */
+    NmqStr flavor_max_queues; /* mq:max_queues */
+    NmqStr flavor_msi_budget; /* mq:msi_vector_budget */
     /* Image properties, as text ("True"/"False" for booleans). */
-    NmqStr image_mq_enabled;     /* hw_vif_multiqueue_enabled */
-    NmqStr image_packed;         /* hw_virtio_packed_ring */
-    NmqStr virt_type;            /* [libvirt]virt_type */
+    NmqStr image_mq_enabled; /* hw_vif_multiqueue_enabled */
+    NmqStr image_packed;     /* hw_virtio_packed_ring */
+    NmqStr virt_type;        /* [libvirt]virt_type */
     /*
      * Models valid for virt_type (Nova's SUPPORTED_VIF_MODELS[virt_type]);
      * NULL to use the built-in table of the newest Nova.
      */
     const NmqStr *vif_models;
     size_t n_vif_models;
-    NmqStr kernel_release;       /* os.uname().release */
-    long libvirt_max_queues;     /* [libvirt]max_queues, 0 when unset */
-    long rx_queue_size;          /* [libvirt]rx_queue_size, 0 when unset */
-    long tx_queue_size;          /* [libvirt]tx_queue_size, 0 when unset */
-    long msi_vector_budget;      /* [nova_mq]msi_vector_budget */
-    long reserved_msi_vectors;   /* [nova_mq]reserved_msi_vectors */
-    int packed_supported;        /* the installed Nova knows packed rings */
+    NmqStr kernel_release;     /* os.uname().release */
+    long libvirt_max_queues;   /* [libvirt]max_queues, 0 when unset */
+    long rx_queue_size;        /* [libvirt]rx_queue_size, 0 when unset */
+    long tx_queue_size;        /* [libvirt]tx_queue_size, 0 when unset */
+    long msi_vector_budget;    /* [nova_mq]msi_vector_budget */
+    long reserved_msi_vectors; /* [nova_mq]reserved_msi_vectors */
+    int packed_supported;      /* the installed Nova knows packed rings */
     const NmqNicIn *nics;
     size_t n_nics;
 } NmqGuestIn;
 
 /* The plan for one NIC. */
 typedef struct {
-    const char *driver;   /* "vhost", "qemu" or NULL (no driver name) */
-    const char *model;    /* the model Nova writes, or NULL */
-    int queues;           /* 0: no queues attribute */
-    int rx_queue_size;    /* 0: none */
-    int tx_queue_size;    /* 0: none (set for vhost-user and vdpa) */
-    int packed;           /* -1: not supported (Zed), else 0 / 1 */
-    int multiqueue;       /* queues > 1 */
-    int requested;        /* queues asked for before caps and budget */
-    int msi_vectors;      /* MSI-X vectors this NIC uses in the guest */
-    long vhost_memory;    /* bytes of vhost-net kernel memory */
+    const char *driver;    /* "vhost", "qemu" or NULL (no driver name) */
+    const char *model;     /* the model Nova writes, or NULL */
+    int queues;            /* 0: no queues attribute */
+    int rx_queue_size;     /* 0: none */
+    int tx_queue_size;     /* 0: none (set for vhost-user and vdpa) */
+    int packed;            /* -1: not supported (Zed), else 0 / 1 */
+    int multiqueue;        /* queues > 1 */
+    int requested;         /* queues asked for before caps and budget */
+    int msi_vectors;       /* MSI-X vectors this NIC uses in the guest */
+    long vhost_memory;     /* bytes of vhost-net kernel memory */
     unsigned long reasons; /* bit (1UL << NmqReason) per reason */
 } NmqNicPlan;
 
 /* Totals for the guest. */
 typedef struct {
-    long msi_vectors;     /* all NICs */
-    long msi_budget;      /* what the NICs may use: budget - reserved */
-    long vhost_memory;    /* bytes, all NICs */
+    long msi_vectors;       /* all NICs */
+    long msi_budget;        /* what the NICs may use: budget - reserved */
+    long vhost_memory;      /* bytes, all NICs */
     unsigned long warnings; /* bit (1UL << NmqWarning) per warning */
 } NmqGuestPlan;
 
@@ -115,8 +115,8 @@ typedef struct {
  * and totals hold nothing the caller may use: there is no partial plan.
  * Runs in O(n log n) for n NICs and allocates nothing.
  */
-int nmq_policy_plan(const NmqGuestIn *in, NmqNicPlan *out,
-                    NmqGuestPlan *totals, NmqError *err);
+int nmq_policy_plan(const NmqGuestIn *in, NmqNicPlan *out, NmqGuestPlan *totals,
+                    NmqError *err);
 
 /* MSI-X vectors a virtio NIC with q queue pairs uses: 2q+2, or 3 for one. */
 int nmq_policy_msi_vectors(int queues);

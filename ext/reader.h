@@ -34,24 +34,24 @@
  * Numbers are -1 when absent.
  */
 typedef struct {
-    NmqStr type;          /* <interface type=...> */
-    NmqStr mac;           /* <mac address=...> */
-    NmqStr model;         /* <model type=...> */
-    NmqStr driver;        /* <driver name=...> */
-    NmqStr target_dev;    /* <target dev=...> */
-    NmqStr alias;         /* <alias name=...> */
-    long queues;          /* <driver queues=...> */
-    long rx_queue_size;   /* <driver rx_queue_size=...> */
-    long tx_queue_size;   /* <driver tx_queue_size=...> */
+    NmqStr type;        /* <interface type=...> */
+    NmqStr mac;         /* <mac address=...> */
+    NmqStr model;       /* <model type=...> */
+    NmqStr driver;      /* <driver name=...> */
+    NmqStr target_dev;  /* <target dev=...> */
+    NmqStr alias;       /* <alias name=...> */
+    long queues;        /* <driver queues=...> */
+    long rx_queue_size; /* <driver rx_queue_size=...> */
+    long tx_queue_size; /* <driver tx_queue_size=...> */
 } NmqDomainIface;
 
 typedef struct {
-    NmqStr name;          /* <name> text, or absent */
-    long vcpus;           /* <vcpu> text: the maximum */
-    long vcpus_current;   /* <vcpu current=...>, else vcpus */
+    NmqStr name;        /* <name> text, or absent */
+    long vcpus;         /* <vcpu> text: the maximum */
+    long vcpus_current; /* <vcpu current=...>, else vcpus */
     NmqDomainIface *ifaces;
     size_t n_ifaces;
-    void *priv;           /* storage the strings point into */
+    void *priv; /* storage the strings point into */
 } NmqDomain;
 
 /*
@@ -60,8 +60,15 @@ typedef struct {
  * malformed XML, a DOCTYPE, a root other than <domain>, or a number that
  * is not one) and *dom empty.  Free a filled *dom with nmq_domain_free.
  */
-int nmq_domain_read(const char *xml, size_t len, NmqDomain *dom,
-                    NmqError *err);
+int nmq_domain_read(const char *xml, size_t len, NmqDomain *dom, NmqError *err);
+
+/*
+ * As nmq_domain_read, for text already in UTF-8 (a Python str): an
+ * encoding named in the XML declaration is ignored, since it describes
+ * bytes the text no longer has.
+ */
+int nmq_domain_read_utf8(const char *xml, size_t len, NmqDomain *dom,
+                         NmqError *err);
 
 /* Release what nmq_domain_read filled; safe on an empty or freed dom. */
 void nmq_domain_free(NmqDomain *dom);

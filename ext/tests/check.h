@@ -26,34 +26,36 @@
 static int nmq_check_passed;
 static int nmq_check_failed;
 
-#define CHECK(cond)                                                         \
-    do {                                                                    \
-        if (cond) {                                                         \
-            nmq_check_passed++;                                             \
-        } else {                                                            \
-            nmq_check_failed++;                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__,         \
-                    __LINE__, #cond);                                       \
-        }                                                                   \
+#define CHECK(cond)                                                            \
+    do {                                                                       \
+        if (cond) {                                                            \
+            nmq_check_passed++;                                                \
+        } else {                                                               \
+            nmq_check_failed++;                                                \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__,   \
+                    #cond);                                                    \
+        }                                                                      \
     } while (0)
 
-#define CHECK_STREQ(got, want)                                              \
-    do {                                                                    \
-        const char *g_ = (got);                                             \
-        const char *w_ = (want);                                            \
-        if (g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0) {              \
-            nmq_check_passed++;                                             \
-        } else {                                                            \
-            nmq_check_failed++;                                             \
-            fprintf(stderr, "%s:%d: CHECK_STREQ failed:\n  got:  %s\n"     \
-                    "  want: %s\n", __FILE__, __LINE__,                    \
-                    g_ ? g_ : "(null)", w_ ? w_ : "(null)");               \
-        }                                                                   \
+#define CHECK_STREQ(got, want)                                                 \
+    do {                                                                       \
+        const char *g_ = (got);                                                \
+        const char *w_ = (want);                                               \
+        if (g_ != NULL && w_ != NULL && strcmp(g_, w_) == 0) {                 \
+            nmq_check_passed++;                                                \
+        } else {                                                               \
+            nmq_check_failed++;                                                \
+            fprintf(stderr,                                                    \
+                    "%s:%d: CHECK_STREQ failed:\n  got:  %s\n"                 \
+                    "  want: %s\n",                                            \
+                    __FILE__, __LINE__, g_ ? g_ : "(null)",                    \
+                    w_ ? w_ : "(null)");                                       \
+        }                                                                      \
     } while (0)
 
-#define CHECK_DONE(name)                                                    \
-    (printf("%s: %d passed, %d failed\n", (name), nmq_check_passed,        \
-            nmq_check_failed),                                              \
+#define CHECK_DONE(name)                                                       \
+    (printf("%s: %d passed, %d failed\n", (name), nmq_check_passed,            \
+            nmq_check_failed),                                                 \
      nmq_check_failed ? 1 : 0)
 
 #endif /* NMQ_CHECK_H */

@@ -89,7 +89,7 @@ def test_exceptions_are_nova_invalid_and_value_error():
     ({'extra_specs': {'mq:max_queues': 4.5}}, 'mq:max_queues', '4.5'),
     ({'options': {'msi_vector_budget': '4096'}}, 'msi_vector_budget',
      "'4096'"),
-    ({'options': {'max_queues': 300}}, 'max_queues', '300'),
+    ({'options': {'max_queues': -1}}, 'max_queues', '-1'),
     ({'nics': [OVS, 'ovs']}, 'nics[1]', "'ovs'"),
     ({'nics': [dict(OVS, profile='mq_queues=4')]}, 'nics[0].profile',
      "'mq_queues=4'"),
