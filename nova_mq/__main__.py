@@ -10,7 +10,12 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 import sys
+import warnings
 
-from nova_mq import cli
+# Nova's imports (eventlet, oslo) warn about their own deprecations; they
+# are not the user's concern at the command line.
+warnings.filterwarnings('ignore', category=DeprecationWarning)
+
+from nova_mq import cli  # noqa: E402
 
 sys.exit(cli.main())

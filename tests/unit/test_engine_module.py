@@ -179,4 +179,13 @@ def test_no_leaks_over_100k_calls():
     _churn(100000 // 6)
     gc.collect()
     assert len(gc.get_objects()) - objects_before < 100
-    assert _rss_kib() - rss_before < 2048
+    # Under AddressSanitizer freed memory sits in its quarantine, so RSS
+    # measures the sanitizer, not the engine; there ASan itself checks every
+    # access, and valgrind (tox -e ctest) checks the C core for leaks.
+    if not _under_asan():
+        assert _rss_kib() - rss_before < 2048
+
+
+def _under_asan():
+    with open('/proc/self/maps') as f:
+        return 'libasan' in f.read()
