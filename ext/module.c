@@ -436,10 +436,9 @@ typedef struct {
     NmqScratch model;
     NmqScratch queues;
     NmqScratch throughput;
-    char key_queues[40];
-    char key_throughput[40];
-    char key_fixed[40];
 } NmqNicScratch;
+
+#define NMQ_SMALL_NICS 4
 
 /* Everything one plan() call borrows or owns, freed in one place. */
 typedef struct {
@@ -451,14 +450,20 @@ typedef struct {
     NmqScratch specs[5];
     NmqScratch props[2];
     NmqScratch misc[4];
+    /* Room for a small guest's NICs, so most calls allocate nothing. */
+    NmqNicIn nics_small[NMQ_SMALL_NICS];
+    NmqNicPlan plans_small[NMQ_SMALL_NICS];
+    NmqNicScratch scratch_small[NMQ_SMALL_NICS];
 } NmqPlanCall;
 
 static void
 nmq_plan_call_free(NmqPlanCall *c)
 {
-    PyMem_Free(c->nics);
-    PyMem_Free(c->plans);
-    PyMem_Free(c->scratch);
+    if (c->nics != c->nics_small) {
+        PyMem_Free(c->nics);
+        PyMem_Free(c->plans);
+        PyMem_Free(c->scratch);
+    }
     PyMem_Free(c->models);
 }
 
@@ -572,6 +577,34 @@ nmq_plan_read_options(NmqState *st, PyObject *opts, NmqPlanCall *c)
     return nmq_plan_read_models(st, models, c);
 }
 
+/*
+ * d[key] (d a dict or NULL) as an NmqStr for NIC i.  A str, the common
+ * case, is read directly; anything else goes through nmq_to_str with the
+ * key "nics[i].<key>", formatted only then.  Returns 0 or -1.
+ */
+static int
+nmq_nic_str(NmqState *st, PyObject *d, Py_ssize_t i, NmqName key,
+            NmqScratch *scratch, NmqStr *out)
+{
+    PyObject *v = NULL;
+    Py_ssize_t len = 0;
+    char name[64];
+
+    *out = NMQ_STR_NONE;
+    if (d != NULL && (v = PyDict_GetItemWithError(d, NAME(st, key))) == NULL)
+        return PyErr_Occurred() ? -1 : 0;
+    if (v == NULL || v == Py_None)
+        return 0;
+    if (PyUnicode_CheckExact(v) &&
+        (out->s = PyUnicode_AsUTF8AndSize(v, &len)) != NULL) {
+        out->len = (size_t)len;
+        return 0;
+    }
+    PyErr_Clear();
+    snprintf(name, sizeof(name), "nics[%zd].%s", i, nmq_name_strs[key]);
+    return nmq_to_str(st, "plan", name, v, scratch, out);
+}
+
 /* Read nic dict i into c->nics[i]. */
 static int
 nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
@@ -579,41 +612,40 @@ nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
     NmqNicIn *n = &c->nics[i];
     NmqNicScratch *s = &c->scratch[i];
     PyObject *profile = NULL;
-    PyObject *knob = NULL;
-    char key[40];
+    char key[64];
 
-    snprintf(key, sizeof(key), "nics[%zd]", i);
-    snprintf(s->key_fixed, sizeof(s->key_fixed), "nics[%zd].fixed_queues", i);
     if (!PyDict_Check(nic)) {
+        snprintf(key, sizeof(key), "nics[%zd]", i);
         nmq_raise_type(st, "plan", key, nic, "a dict");
         return -1;
     }
-    if (nmq_dict_str(st, "plan", key, nic, N_VIF_TYPE, &s->vif_type,
-                     &n->vif_type) < 0 ||
-        nmq_dict_str(st, "plan", key, nic, N_VNIC_TYPE, &s->vnic_type,
-                     &n->vnic_type) < 0 ||
-        nmq_dict_str(st, "plan", key, nic, N_MODEL, &s->model, &n->model) < 0 ||
-        nmq_dict_long_key(st, s->key_fixed, nic, N_FIXED_QUEUES, 0, 0,
-                          NMQ_MAX_QUEUES, &n->fixed_queues) < 0)
+    if (nmq_nic_str(st, nic, i, N_VIF_TYPE, &s->vif_type, &n->vif_type) < 0 ||
+        nmq_nic_str(st, nic, i, N_VNIC_TYPE, &s->vnic_type, &n->vnic_type) <
+            0 ||
+        nmq_nic_str(st, nic, i, N_MODEL, &s->model, &n->model) < 0)
         return -1;
-    if (nmq_dict_get(st, "plan", key, nic, NAME(st, N_PROFILE), &profile) < 0)
+    if (PyDict_GetItemWithError(nic, NAME(st, N_FIXED_QUEUES)) != NULL) {
+        snprintf(key, sizeof(key), "nics[%zd].fixed_queues", i);
+        if (nmq_dict_long_key(st, key, nic, N_FIXED_QUEUES, 0, 0,
+                              NMQ_MAX_QUEUES, &n->fixed_queues) < 0)
+            return -1;
+    } else if (PyErr_Occurred()) {
         return -1;
-    if (profile != NULL && profile != Py_None && !PyDict_Check(profile)) {
+    }
+    profile = PyDict_GetItemWithError(nic, NAME(st, N_PROFILE));
+    if (profile == NULL && PyErr_Occurred())
+        return -1;
+    if (profile == Py_None)
+        profile = NULL;
+    if (profile != NULL && !PyDict_Check(profile)) {
         snprintf(key, sizeof(key), "nics[%zd].profile", i);
         nmq_raise_type(st, "plan", key, profile, "a dict");
         return -1;
     }
-    snprintf(s->key_queues, sizeof(s->key_queues), "nics[%zd].mq_queues", i);
-    snprintf(s->key_throughput, sizeof(s->key_throughput),
-             "nics[%zd].mq_throughput", i);
-    if (nmq_dict_get(st, "plan", key, profile, NAME(st, N_MQ_QUEUES), &knob) <
+    if (nmq_nic_str(st, profile, i, N_MQ_QUEUES, &s->queues, &n->mq_queues) <
             0 ||
-        nmq_to_str(st, "plan", s->key_queues, knob, &s->queues, &n->mq_queues) <
-            0 ||
-        nmq_dict_get(st, "plan", key, profile, NAME(st, N_MQ_THROUGHPUT_PORT),
-                     &knob) < 0 ||
-        nmq_to_str(st, "plan", s->key_throughput, knob, &s->throughput,
-                   &n->mq_throughput) < 0)
+        nmq_nic_str(st, profile, i, N_MQ_THROUGHPUT_PORT, &s->throughput,
+                    &n->mq_throughput) < 0)
         return -1;
     return 0;
 }
@@ -635,9 +667,15 @@ nmq_plan_read_nics(NmqState *st, PyObject *nics, NmqPlanCall *c)
         nmq_raise_type(st, "plan", "nics", nics, "a list of dicts");
         return -1;
     }
-    c->nics = PyMem_Calloc(n ? (size_t)n : 1, sizeof(NmqNicIn));
-    c->plans = PyMem_Calloc(n ? (size_t)n : 1, sizeof(NmqNicPlan));
-    c->scratch = PyMem_Calloc(n ? (size_t)n : 1, sizeof(NmqNicScratch));
+    if (n <= NMQ_SMALL_NICS) {
+        c->nics = c->nics_small;
+        c->plans = c->plans_small;
+        c->scratch = c->scratch_small;
+    } else {
+        c->nics = PyMem_Calloc((size_t)n, sizeof(NmqNicIn));
+        c->plans = PyMem_Calloc((size_t)n, sizeof(NmqNicPlan));
+        c->scratch = PyMem_Calloc((size_t)n, sizeof(NmqNicScratch));
+    }
     if (c->nics == NULL || c->plans == NULL || c->scratch == NULL) {
         PyErr_NoMemory();
         return -1;
@@ -744,6 +782,8 @@ nmq_nic_plan_to_py(NmqState *st, const NmqNicPlan *p)
     }
     for (k = 0; k < 11; k++)
         PyStructSequence_SET_ITEM(t, k, v[k]);
+    /* Only str, int, bool, None and a tuple of str: no cycle possible. */
+    PyObject_GC_UnTrack(t);
     return t;
 error:
     for (k = 0; k < 11; k++)
@@ -797,6 +837,8 @@ nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
         Py_DECREF(t);
         return NULL;
     }
+    /* Holds NicPlans and tuples of str: no cycle possible. */
+    PyObject_GC_UnTrack(t);
     return t;
 error:
     Py_XDECREF(nics);
