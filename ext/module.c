@@ -124,6 +124,9 @@ static const char *const nmq_name_strs[] = {NMQ_NAMES(NMQ_NAME_STR)};
 /* ------------------------------------------------------------------ */
 /* Module state (PEP 489).                                             */
 
+#define NMQ_MODEL_CACHE 32
+#define NMQ_REASON_CACHE 64
+
 typedef struct {
     PyObject *error;          /* _engine.Error, a ValueError */
     PyObject *error_factory;  /* callable or NULL */
@@ -132,7 +135,13 @@ typedef struct {
     PyObject *names[N__COUNT];
     PyObject *reasons[NMQ_REASON__COUNT];
     PyObject *warnings[NMQ_WARN__COUNT];
-    PyObject *drivers[2];   /* "vhost", "qemu" */
+    PyObject *drivers[2]; /* "vhost", "qemu" */
+    /* The engine's static model strings, as str, by address. */
+    const char *model_keys[NMQ_MODEL_CACHE];
+    PyObject *model_strs[NMQ_MODEL_CACHE];
+    /* Recently built reason tuples, by reason bit set. */
+    unsigned long reason_masks[NMQ_REASON_CACHE];
+    PyObject *reason_tuples[NMQ_REASON_CACHE];
     int packed_default;     /* the installed Nova knows packed rings */
     NmqName render_ids[64]; /* render()'s keywords, in argument order */
     xmlBufferPtr out;       /* render buffer, reused under the GIL */
@@ -737,6 +746,59 @@ nmq_plan_read_scalars(NmqState *st, PyObject **a, NmqPlanCall *c,
     return 0;
 }
 
+/*
+ * The str for one of the engine's static model strings, made once per
+ * module and then found by address.  New reference.
+ */
+static PyObject *
+nmq_model_str(NmqState *st, const char *model)
+{
+    int i;
+
+    for (i = 0; i < NMQ_MODEL_CACHE && st->model_keys[i] != NULL; i++) {
+        if (st->model_keys[i] == model)
+            return Py_NewRef(st->model_strs[i]);
+    }
+    if (i == NMQ_MODEL_CACHE)
+        return PyUnicode_FromString(model);
+    st->model_strs[i] = PyUnicode_InternFromString(model);
+    if (st->model_strs[i] == NULL)
+        return NULL;
+    st->model_keys[i] = model;
+    return Py_NewRef(st->model_strs[i]);
+}
+
+/*
+ * The tuple of reason strings for a reason bit set.  Guests repeat the
+ * same few sets, so the last tuple made for each slot of a small
+ * direct-mapped cache is reused (tuples of str are immutable).
+ * New reference.
+ */
+static PyObject *
+nmq_reasons_tuple(NmqState *st, unsigned long mask)
+{
+    size_t slot = (size_t)((mask * 2654435761UL) >> 7) % NMQ_REASON_CACHE;
+    PyObject *tuple = NULL;
+    int nr = 0;
+    int r;
+    int k = 0;
+
+    if (st->reason_tuples[slot] != NULL && st->reason_masks[slot] == mask)
+        return Py_NewRef(st->reason_tuples[slot]);
+    for (r = 0; r < NMQ_REASON__COUNT; r++)
+        nr += (mask >> r) & 1UL;
+    tuple = PyTuple_New(nr);
+    if (tuple == NULL)
+        return NULL;
+    for (r = 0; r < NMQ_REASON__COUNT; r++) {
+        if ((mask >> r) & 1UL)
+            PyTuple_SET_ITEM(tuple, k++, Py_NewRef(st->reasons[r]));
+    }
+    Py_XSETREF(st->reason_tuples[slot], Py_NewRef(tuple));
+    st->reason_masks[slot] = mask;
+    return tuple;
+}
+
 /* Build a NicPlan. New reference. */
 static PyObject *
 nmq_nic_plan_to_py(NmqState *st, const NmqNicPlan *p)
@@ -744,26 +806,18 @@ nmq_nic_plan_to_py(NmqState *st, const NmqNicPlan *p)
     PyObject *t = PyStructSequence_New(st->nic_plan);
     PyObject *reasons = NULL;
     PyObject *v[11] = {NULL};
-    int nr = 0;
-    int r;
     int k;
 
     if (t == NULL)
         return NULL;
-    for (r = 0; r < NMQ_REASON__COUNT; r++)
-        nr += (p->reasons >> r) & 1UL;
-    reasons = PyTuple_New(nr);
+    reasons = nmq_reasons_tuple(st, p->reasons);
     if (reasons == NULL)
         goto error;
-    for (r = 0, k = 0; r < NMQ_REASON__COUNT; r++) {
-        if ((p->reasons >> r) & 1UL)
-            PyTuple_SET_ITEM(reasons, k++, Py_NewRef(st->reasons[r]));
-    }
     v[0] = p->driver == NULL                 ? Py_NewRef(Py_None)
            : strcmp(p->driver, "vhost") == 0 ? Py_NewRef(st->drivers[0])
            : strcmp(p->driver, "qemu") == 0  ? Py_NewRef(st->drivers[1])
                                              : PyUnicode_FromString(p->driver);
-    v[1] = p->model ? PyUnicode_FromString(p->model) : Py_NewRef(Py_None);
+    v[1] = p->model ? nmq_model_str(st, p->model) : Py_NewRef(Py_None);
     v[2] = p->queues ? PyLong_FromLong(p->queues) : Py_NewRef(Py_None);
     v[3] = p->rx_queue_size ? PyLong_FromLong(p->rx_queue_size)
                             : Py_NewRef(Py_None);
@@ -1441,6 +1495,12 @@ nmq_clear(PyObject *module)
         Py_CLEAR(st->warnings[i]);
     Py_CLEAR(st->drivers[0]);
     Py_CLEAR(st->drivers[1]);
+    for (i = 0; i < NMQ_MODEL_CACHE; i++) {
+        Py_CLEAR(st->model_strs[i]);
+        st->model_keys[i] = NULL;
+    }
+    for (i = 0; i < NMQ_REASON_CACHE; i++)
+        Py_CLEAR(st->reason_tuples[i]);
     return 0;
 }
 
