@@ -19,27 +19,34 @@
 
 #include <string.h>
 
-#define NMQ_ENUM_STRING(name, str) str,
+/* Each name with its length (sizeof of the literal), so a lookup compares
+ * lengths before bytes and never calls strlen. */
+typedef struct {
+    const char *s;
+    size_t len;
+} NmqEnumName;
 
-static const char *const nmq_vnic_type_names[] = {
-    NMQ_VNIC_TYPES(NMQ_ENUM_STRING)};
-static const char *const nmq_virt_type_names[] = {
-    NMQ_VIRT_TYPES(NMQ_ENUM_STRING)};
-static const char *const nmq_throughput_names[] = {
-    NMQ_THROUGHPUTS(NMQ_ENUM_STRING)};
-static const char *const nmq_reason_names[] = {NMQ_REASONS(NMQ_ENUM_STRING)};
-static const char *const nmq_warning_names[] = {NMQ_WARNINGS(NMQ_ENUM_STRING)};
+#define NMQ_ENUM_NAME(name, str) {str, sizeof(str) - 1},
 
-/* Index of s in names[0..n), or -1. */
+static const NmqEnumName nmq_vnic_type_names[] = {
+    NMQ_VNIC_TYPES(NMQ_ENUM_NAME)};
+static const NmqEnumName nmq_virt_type_names[] = {
+    NMQ_VIRT_TYPES(NMQ_ENUM_NAME)};
+static const NmqEnumName nmq_throughput_names[] = {
+    NMQ_THROUGHPUTS(NMQ_ENUM_NAME)};
+static const NmqEnumName nmq_reason_names[] = {NMQ_REASONS(NMQ_ENUM_NAME)};
+static const NmqEnumName nmq_warning_names[] = {NMQ_WARNINGS(NMQ_ENUM_NAME)};
+
+/* Index of s in names[0..n), or -1: length first, then the bytes. */
 static int
-nmq_enum_find(const char *const *names, int n, NmqStr s)
+nmq_enum_find(const NmqEnumName *names, int n, NmqStr s)
 {
     int i;
 
     if (s.s == NULL)
         return -1;
     for (i = 0; i < n; i++) {
-        if (nmq_str_eq(s, names[i]))
+        if (names[i].len == s.len && memcmp(names[i].s, s.s, s.len) == 0)
             return i;
     }
     return -1;
@@ -50,7 +57,7 @@ nmq_enum_find(const char *const *names, int n, NmqStr s)
     {                                                                          \
         if ((int)v < 0 || (int)v >= (count))                                   \
             return NULL;                                                       \
-        return names[v];                                                       \
+        return names[v].s;                                                     \
     }                                                                          \
     int prefix##_parse(NmqStr s)                                               \
     {                                                                          \

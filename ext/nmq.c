@@ -93,15 +93,23 @@ nmq_error_setf(NmqError *err, NmqErrorCode code, const char *key, NmqStr value,
     return -1;
 }
 
+/*
+ * One pass, no strlen: the first differing byte (usually the first) ends
+ * it.  b's NUL is checked before it is compared, so a NUL byte inside a
+ * never lets the loop read past the end of b.
+ */
 int
 nmq_str_eq(NmqStr a, const char *b)
 {
-    size_t n;
+    size_t i;
 
     if (a.s == NULL || b == NULL)
         return 0;
-    n = strlen(b);
-    return a.len == n && memcmp(a.s, b, n) == 0;
+    for (i = 0; i < a.len; i++) {
+        if (b[i] == '\0' || b[i] != a.s[i])
+            return 0;
+    }
+    return b[a.len] == '\0';
 }
 
 static int

@@ -54,9 +54,31 @@
 
 typedef enum { NMQ_POLICY_MODELS(NMQ_ENUM_MEMBER) NMQ_MODEL__COUNT } NmqModel;
 
-#define NMQ_POLICY_MODEL_STRING(name, str) str,
-static const char *const nmq_model_names[] = {
-    NMQ_POLICY_MODELS(NMQ_POLICY_MODEL_STRING)};
+/* A name with its length (sizeof of the literal): compared without strlen. */
+typedef struct {
+    const char *s;
+    size_t len;
+} NmqWord;
+
+#define NMQ_WORD(str)                                                          \
+    {                                                                          \
+        str, sizeof(str) - 1                                                   \
+    }
+#define NMQ_POLICY_MODEL_WORD(name, str) NMQ_WORD(str),
+static const NmqWord nmq_model_names[] = {
+    NMQ_POLICY_MODELS(NMQ_POLICY_MODEL_WORD)};
+
+/* The driver names the plan writes; finish compares them by address. */
+static const char nmq_driver_vhost[] = "vhost";
+static const char nmq_driver_qemu[] = "qemu";
+
+/* s is exactly word (bytes, length first). */
+static int
+nmq_policy_is(NmqStr s, NmqWord word)
+{
+    return s.s != NULL && s.len == word.len &&
+           memcmp(s.s, word.s, word.len) == 0;
+}
 
 #define NMQ_BIT(m) (1UL << (m))
 
@@ -126,7 +148,7 @@ nmq_policy_invalid_long(NmqError *err, const char *key, long value,
 static size_t
 nmq_policy_space_len(const char *s, size_t len, int at_end)
 {
-    static const char *const wide[] = {
+    static const char wide[][4] = {
         "\xc2\x85",     "\xc2\xa0",     "\xe1\x9a\x80", "\xe2\x80\x80",
         "\xe2\x80\x81", "\xe2\x80\x82", "\xe2\x80\x83", "\xe2\x80\x84",
         "\xe2\x80\x85", "\xe2\x80\x86", "\xe2\x80\x87", "\xe2\x80\x88",
@@ -140,8 +162,10 @@ nmq_policy_space_len(const char *s, size_t len, int at_end)
     c = (unsigned char)(at_end ? s[len - 1] : s[0]);
     if (c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f))
         return 1;
+    if (c < 0x80) /* every wide space starts and ends with a byte >= 0x80 */
+        return 0;
     for (i = 0; i < sizeof(wide) / sizeof(wide[0]); i++) {
-        size_t n = strlen(wide[i]);
+        size_t n = wide[i][2] == '\0' ? 2 : 3;
 
         if (n <= len && memcmp(at_end ? s + len - n : s, wide[i], n) == 0)
             return n;
@@ -151,18 +175,18 @@ nmq_policy_space_len(const char *s, size_t len, int at_end)
 
 /* s equals word (lower-case ASCII) ignoring ASCII case. */
 static int
-nmq_policy_word_eq(const char *s, size_t len, const char *word)
+nmq_policy_word_eq(const char *s, size_t len, NmqWord word)
 {
     size_t i;
 
-    if (len != strlen(word))
+    if (len != word.len)
         return 0;
     for (i = 0; i < len; i++) {
         char c = s[i];
 
         if (c >= 'A' && c <= 'Z')
             c = (char)(c - 'A' + 'a');
-        if (c != word[i])
+        if (c != word.s[i])
             return 0;
     }
     return 1;
@@ -177,8 +201,12 @@ nmq_policy_word_eq(const char *s, size_t len, const char *word)
 static int
 nmq_policy_bool(NmqStr s, const char *key, int *out, NmqError *err)
 {
-    static const char *const yes[] = {"1", "t", "true", "on", "y", "yes"};
-    static const char *const no[] = {"0", "f", "false", "off", "n", "no"};
+    static const NmqWord yes[] = {NMQ_WORD("1"),    NMQ_WORD("t"),
+                                  NMQ_WORD("true"), NMQ_WORD("on"),
+                                  NMQ_WORD("y"),    NMQ_WORD("yes")};
+    static const NmqWord no[] = {NMQ_WORD("0"),     NMQ_WORD("f"),
+                                 NMQ_WORD("false"), NMQ_WORD("off"),
+                                 NMQ_WORD("n"),     NMQ_WORD("no")};
     const char *p = s.s;
     size_t len = s.len;
     size_t n;
@@ -354,11 +382,16 @@ nmq_policy_parse_guest(NmqPolicyCtx *ctx, const NmqGuestIn *in, NmqError *err)
 static NmqNicKind
 nmq_policy_nic_kind(const NmqPolicyCtx *ctx, const NmqNicIn *nic)
 {
-    int vnic = nmq_vnic_type_parse(nic->vnic_type);
+    static const NmqWord normal = NMQ_WORD("normal");
+    static const NmqWord virtio = NMQ_WORD("virtio");
+    int vnic = NMQ_VNIC_NORMAL;
 
+    /* "normal", by far the most common, skips the table walk. */
+    if (!nmq_policy_is(nic->vnic_type, normal))
+        vnic = nmq_vnic_type_parse(nic->vnic_type);
     if (vnic >= 0 && nmq_vnic_type_is_passthrough((NmqVnicType)vnic))
         return NMQ_NIC_PASSTHROUGH;
-    if (!nmq_str_eq(nic->model, "virtio"))
+    if (!nmq_policy_is(nic->model, virtio))
         return NMQ_NIC_OTHER;
     if (ctx->virt == NMQ_VIRT_KVM || ctx->virt == NMQ_VIRT_PARALLELS)
         return NMQ_NIC_ELIGIBLE;
@@ -433,7 +466,7 @@ nmq_policy_model_find(NmqStr model)
     int m;
 
     for (m = 0; m < NMQ_MODEL__COUNT; m++) {
-        if (nmq_str_eq(model, nmq_model_names[m]))
+        if (nmq_policy_is(model, nmq_model_names[m]))
             return m;
     }
     return -1;
@@ -487,15 +520,17 @@ nmq_policy_model_listed(const NmqGuestIn *in, NmqStr model)
  * virt type is UnsupportedVirtType; a model not in the list for the virt
  * type is UnsupportedHardware.  A model the list allows but nova-mq does
  * not know (a newer Nova's) is UnsupportedHardware too: the plan could
- * not name it.  Returns 0 or -1 with err filled.
+ * not name it.  m is nmq_policy_model_find(model), which a caller that
+ * already knows the model passes without looking it up again.  Returns 0
+ * or -1 with err filled.
  */
 static int
-nmq_policy_check_model(const NmqPolicyCtx *ctx, NmqStr model, NmqError *err)
+nmq_policy_check_model(const NmqPolicyCtx *ctx, NmqStr model, int m,
+                       NmqError *err)
 {
     const NmqGuestIn *in = ctx->in;
     char virt[NMQ_ERR_VALUE_MAX];
     char name[NMQ_ERR_VALUE_MAX];
-    int m;
     int ok;
 
     if (model.s == NULL)
@@ -508,7 +543,6 @@ nmq_policy_check_model(const NmqPolicyCtx *ctx, NmqStr model, NmqError *err)
                               "not supported by this compute driver",
                               virt);
     }
-    m = nmq_policy_model_find(model);
     if (in->vif_models != NULL)
         ok = nmq_policy_model_listed(in, model);
     else
@@ -726,18 +760,19 @@ nmq_policy_decide(const NmqPolicyCtx *ctx, size_t i, NmqNicPlan *p,
         p->reasons = (1UL << NMQ_REASON_PASSTHROUGH) | knobs;
         return 0;
     case NMQ_NIC_OTHER:
-        if (nmq_policy_check_model(ctx, nic->model, err) < 0)
+        if (nmq_policy_check_model(ctx, nic->model,
+                                   nmq_policy_model_find(nic->model), err) < 0)
             return -1;
         p->reasons = (1UL << NMQ_REASON_NOT_VIRTIO) | knobs;
         return 0;
     case NMQ_NIC_PLAIN:
-        if (nmq_policy_check_model(ctx, nic->model, err) < 0)
+        if (nmq_policy_check_model(ctx, nic->model, NMQ_MODEL_VIRTIO, err) < 0)
             return -1;
         p->reasons = (1UL << NMQ_REASON_VIRT_TYPE) | knobs;
         p->queues = 1;
         return 0;
     case NMQ_NIC_ELIGIBLE:
-        if (nmq_policy_check_model(ctx, nic->model, err) < 0)
+        if (nmq_policy_check_model(ctx, nic->model, NMQ_MODEL_VIRTIO, err) < 0)
             return -1;
         return nmq_policy_eligible(ctx, i, p, err);
     }
@@ -856,8 +891,11 @@ nmq_policy_budget(const NmqPolicyCtx *ctx, NmqNicPlan *out)
 static int
 nmq_policy_vhost_user(const NmqNicIn *nic)
 {
-    return nmq_str_eq(nic->vif_type, "vhostuser") ||
-           nmq_str_eq(nic->vnic_type, "virtio-forwarder");
+    static const NmqWord vhostuser = NMQ_WORD("vhostuser");
+    static const NmqWord forwarder = NMQ_WORD("virtio-forwarder");
+
+    return nmq_policy_is(nic->vif_type, vhostuser) ||
+           nmq_policy_is(nic->vnic_type, forwarder);
 }
 
 /*
@@ -875,29 +913,32 @@ nmq_policy_finish(const NmqPolicyCtx *ctx, size_t i, NmqNicPlan *p,
     NmqNicKind kind = nmq_policy_nic_kind(ctx, nic);
     int q = p->queues;
     int nova_on = in->vcpus >= 2 && (ctx->flavor_mq == 1 || ctx->image_mq == 1);
-    int m = nmq_policy_model_find(nic->model);
+    /* Every kind but OTHER has a virtio model (or none: passthrough). */
+    int m = kind == NMQ_NIC_OTHER ? nmq_policy_model_find(nic->model)
+                                  : NMQ_MODEL_VIRTIO;
+    static const NmqWord vdpa = NMQ_WORD("vdpa");
 
     p->packed = ctx->packed;
     p->queues = 0;
-    p->model = kind == NMQ_NIC_PASSTHROUGH || m < 0 ? NULL : nmq_model_names[m];
+    p->model =
+        kind == NMQ_NIC_PASSTHROUGH || m < 0 ? NULL : nmq_model_names[m].s;
     p->rx_queue_size = kind == NMQ_NIC_PASSTHROUGH ? 0 : (int)in->rx_queue_size;
-    if (nmq_policy_vhost_user(nic) || nmq_str_eq(nic->vnic_type, "vdpa"))
+    if (nmq_policy_vhost_user(nic) || nmq_policy_is(nic->vnic_type, vdpa))
         p->tx_queue_size = (int)in->tx_queue_size;
     if (kind == NMQ_NIC_PLAIN && ctx->virt == NMQ_VIRT_QEMU)
-        p->driver = "qemu";
+        p->driver = nmq_driver_qemu;
     if (kind == NMQ_NIC_ELIGIBLE &&
         (q > 1 || (nova_on && q == ctx->nova_count))) {
-        p->driver = "vhost";
+        p->driver = nmq_driver_vhost;
         p->queues = q;
     }
     if ((kind == NMQ_NIC_PLAIN || kind == NMQ_NIC_ELIGIBLE) &&
         p->driver == NULL && p->rx_queue_size != 0)
-        p->driver = "vhost";
+        p->driver = nmq_driver_vhost;
     p->multiqueue = p->queues > 1;
     if (kind == NMQ_NIC_PLAIN || kind == NMQ_NIC_ELIGIBLE)
         p->msi_vectors = nmq_policy_msi_vectors(q);
-    if (p->driver != NULL && strcmp(p->driver, "vhost") == 0 &&
-        !nmq_policy_vhost_user(nic))
+    if (p->driver == nmq_driver_vhost && !nmq_policy_vhost_user(nic))
         p->vhost_memory = NMQ_VHOST_BYTES_PER_QUEUE * (q > 1 ? q : 1);
     totals->msi_vectors += p->msi_vectors;
     totals->vhost_memory += p->vhost_memory;
