@@ -321,6 +321,25 @@ typedef struct {
     char buf[32];
 } NmqScratch;
 
+/* v as decimal text in scratch (what str() of the int gives); snprintf
+ * costs more than the rest of a typical render. */
+static NmqStr
+nmq_format_ll(long long v, NmqScratch *scratch)
+{
+    char *end = scratch->buf + sizeof(scratch->buf);
+    char *p = end;
+    unsigned long long u =
+        v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        *--p = '-';
+    return (NmqStr){p, (size_t)(end - p)};
+}
+
 /*
  * Convert a str, int (bool included: str(True) is "True") or None into a
  * borrowed NmqStr.  An int is formatted into *scratch.  Other types are an
@@ -359,9 +378,7 @@ nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
             nmq_raise_type(st, what, key, o, "an integer of at most 64 bits");
             return -1;
         }
-        out->len =
-            (size_t)snprintf(scratch->buf, sizeof(scratch->buf), "%lld", v);
-        out->s = scratch->buf;
+        *out = nmq_format_ll(v, scratch);
         return 0;
     }
     nmq_raise_type(st, what, key, o, "a string or an integer");
@@ -381,6 +398,8 @@ nmq_dict_get(NmqState *st, const char *what, const char *dname, PyObject *d,
         nmq_raise_type(st, what, dname, d, "a dict");
         return -1;
     }
+    if (PyDict_GET_SIZE(d) == 0)
+        return 0; /* the common empty image properties: no lookup */
     *out = PyDict_GetItemWithError(d, key);
     if (*out == NULL && PyErr_Occurred())
         return -1;
