@@ -29,6 +29,9 @@ import pytest
 import nova_mq
 from nova_mq import exception
 
+from iface_data import NET_TYPES
+from iface_data import SOURCES
+
 _PROBE = vconfig.LibvirtConfigGuestInterface()
 HAS_IOMMU = hasattr(_PROBE, 'driver_iommu')
 HAS_PACKED = hasattr(_PROBE, 'driver_packed')
@@ -41,19 +44,6 @@ RING_FLAGS = [n for n in ('driver_iommu', 'driver_packed') if hasattr(
 NOVA_ERRORS = (TypeError, ValueError, AttributeError)
 
 MAC = 'fa:16:3e:12:34:56'
-
-#: The attributes each net type's <source> needs, with realistic values.
-SOURCES = {
-    'bridge': {'source_dev': 'qbr1234'},
-    'ethernet': {},
-    'direct': {'source_dev': 'enp3s0f1', 'source_mode': 'passthrough'},
-    'vdpa': {'source_dev': '/dev/vhost-vdpa-0'},
-    'hostdev': {'source_dev': '0000:81:00.2'},
-    'vhostuser': {'vhostuser_type': 'unix', 'vhostuser_mode': 'server',
-                  'vhostuser_path': '/var/run/openvswitch/vhu1234'},
-    'network': {'source_dev': 'default'},
-}
-NET_TYPES = sorted(SOURCES)
 
 
 def nova_render(pretty_print=True, **attrs):
