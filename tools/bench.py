@@ -109,6 +109,7 @@ CASES = {
 
 def best(func, number, repeat):
     """Seconds per call: the best of repeat runs of number calls."""
+    func()  # warm up: Nova builds some of its objects on first use
     return min(timeit.repeat(func, number=number, repeat=repeat)) / number
 
 
