@@ -132,6 +132,7 @@ typedef struct {
     PyObject *error_factory;  /* callable or NULL */
     PyTypeObject *nic_plan;   /* NicPlan struct sequence */
     PyTypeObject *guest_plan; /* GuestPlan struct sequence */
+    PyTypeObject *policy;     /* GuestPolicy */
     PyObject *names[N__COUNT];
     PyObject *reasons[NMQ_REASON__COUNT];
     PyObject *warnings[NMQ_WARN__COUNT];
@@ -146,6 +147,8 @@ typedef struct {
     NmqName render_ids[64]; /* render()'s keywords, in argument order */
     xmlBufferPtr out;       /* render buffer, reused under the GIL */
 } NmqState;
+
+static struct PyModuleDef nmq_module;
 
 static inline NmqState *
 nmq_state(PyObject *module)
@@ -642,6 +645,7 @@ nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
     PyObject *profile = NULL;
     char key[64];
 
+    memset(n, 0, sizeof(*n));
     if (!PyDict_Check(nic)) {
         snprintf(key, sizeof(key), "nics[%zd]", i);
         nmq_raise_type(st, "plan", key, nic, "a dict");
@@ -975,6 +979,261 @@ cleanup:
     nmq_plan_call_free(&c);
     return result;
 }
+
+/*
+ * args and kwargs as one tuple laid out like a vectorcall stack
+ * (positional values, then keyword values), with *kwnames the keyword
+ * names (NULL when none).  New references; NULL with an exception set.
+ */
+static PyObject *
+nmq_vector_args(PyObject *args, PyObject *kwargs, PyObject **kwnames)
+{
+    Py_ssize_t np = PyTuple_GET_SIZE(args);
+    Py_ssize_t nk = kwargs ? PyDict_GET_SIZE(kwargs) : 0;
+    PyObject *stack = PyTuple_New(np + nk);
+    PyObject *key = NULL;
+    PyObject *value = NULL;
+    Py_ssize_t pos = 0;
+    Py_ssize_t i;
+
+    *kwnames = NULL;
+    if (stack == NULL)
+        return NULL;
+    for (i = 0; i < np; i++)
+        PyTuple_SET_ITEM(stack, i, Py_NewRef(PyTuple_GET_ITEM(args, i)));
+    if (nk == 0)
+        return stack;
+    *kwnames = PyTuple_New(nk);
+    if (*kwnames == NULL) {
+        Py_DECREF(stack);
+        return NULL;
+    }
+    for (i = 0; PyDict_Next(kwargs, &pos, &key, &value); i++) {
+        PyTuple_SET_ITEM(*kwnames, i, Py_NewRef(key));
+        PyTuple_SET_ITEM(stack, np + i, Py_NewRef(value));
+    }
+    return stack;
+}
+
+/* ------------------------------------------------------------------ */
+/* _engine.GuestPolicy: the guest read once, its NICs planned per call. */
+
+/*
+ * A guest's flavor, image, host and options, converted and validated once.
+ * Every string in `in` points into `arena`, which the object owns, so the
+ * dicts it was made from may change or go away.  nics is unused here.
+ */
+typedef struct {
+    PyObject_HEAD NmqGuestIn in;
+    char *arena;
+    NmqStr *models;
+} NmqPolicyObject;
+
+/* Total bytes (with NULs) the strings of in need. */
+static size_t
+nmq_guest_in_size(const NmqGuestIn *in)
+{
+    const NmqStr *strs[] = {
+        &in->flavor_name,       &in->image_name,        &in->flavor_mq_enabled,
+        &in->flavor_packed,     &in->flavor_throughput, &in->flavor_max_queues,
+        &in->flavor_msi_budget, &in->image_mq_enabled,  &in->image_packed,
+        &in->virt_type,         &in->kernel_release};
+    size_t total = 0;
+    size_t i;
+
+    for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        total += strs[i]->len + 1;
+    for (i = 0; i < in->n_vif_models; i++)
+        total += in->vif_models[i].len + 1;
+    return total;
+}
+
+/* Copy s into *cursor (NUL-terminated) and point s at the copy. */
+static void
+nmq_str_move(NmqStr *s, char **cursor)
+{
+    if (s->s == NULL)
+        return;
+    memcpy(*cursor, s->s, s->len);
+    (*cursor)[s->len] = '\0';
+    s->s = *cursor;
+    *cursor += s->len + 1;
+}
+
+/*
+ * Make self->in an owned copy of in: its strings and its model list move
+ * into memory the object owns.  Returns 0, or -1 with MemoryError set.
+ */
+static int
+nmq_policy_own(NmqPolicyObject *self, const NmqGuestIn *in)
+{
+    NmqStr *strs[] = {&self->in.flavor_name,       &self->in.image_name,
+                      &self->in.flavor_mq_enabled, &self->in.flavor_packed,
+                      &self->in.flavor_throughput, &self->in.flavor_max_queues,
+                      &self->in.flavor_msi_budget, &self->in.image_mq_enabled,
+                      &self->in.image_packed,      &self->in.virt_type,
+                      &self->in.kernel_release};
+    char *cursor = NULL;
+    size_t i;
+
+    self->in = *in;
+    self->arena = PyMem_Malloc(nmq_guest_in_size(in) + 1);
+    self->models = PyMem_Calloc(in->n_vif_models + 1, sizeof(NmqStr));
+    if (self->arena == NULL || self->models == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    cursor = self->arena;
+    for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+        nmq_str_move(strs[i], &cursor);
+    for (i = 0; i < in->n_vif_models; i++) {
+        self->models[i] = in->vif_models[i];
+        nmq_str_move(&self->models[i], &cursor);
+    }
+    self->in.vif_models = in->vif_models ? self->models : NULL;
+    self->in.nics = NULL;
+    self->in.n_nics = 0;
+    return 0;
+}
+
+/* GuestPolicy(vcpus, extra_specs=None, image_properties=None,
+ *             virt_type='kvm', host=None, options=None, flavor_name=None,
+ *             image_name=None) */
+static PyObject *
+nmq_policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
+{
+    static const NmqName ids[] = {
+        N_VCPUS,   N_EXTRA_SPECS, N_IMAGE_PROPERTIES, N_VIRT_TYPE, N_HOST,
+        N_OPTIONS, N_NICS,        N_FLAVOR_NAME,      N_IMAGE_NAME};
+    PyObject *module = PyType_GetModuleByDef(type, &nmq_module);
+    NmqState *st = NULL;
+    NmqPolicyObject *self = NULL;
+    PyObject *a[9] = {NULL};
+    PyObject *const *argv = NULL;
+    PyObject *kwnames = NULL;
+    PyObject *stack = NULL;
+    NmqPlanCall c;
+    NmqGuestPlan totals;
+    NmqError err;
+    struct utsname uts;
+
+    if (module == NULL)
+        return NULL;
+    st = nmq_state(module);
+    memset(&c, 0, sizeof(c));
+    /* Reuse plan()'s binding: args + kwargs as a vectorcall stack. */
+    stack = nmq_vector_args(args, kwargs, &kwnames);
+    if (stack == NULL)
+        return NULL;
+    argv = &PyTuple_GET_ITEM(stack, 0);
+    if (nmq_bind(st, "GuestPolicy", argv, PyTuple_GET_SIZE(args), kwnames, ids,
+                 9, 9, a) < 0)
+        goto cleanup;
+    if (a[6] != NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "GuestPolicy() takes no nics: pass them to plan()");
+        goto cleanup;
+    }
+    if (nmq_plan_read_scalars(st, a, &c, &uts) < 0 ||
+        nmq_plan_read_specs(st, a[1], a[2], &c) < 0 ||
+        nmq_plan_read_options(st, a[5], &c) < 0)
+        goto cleanup;
+    /* Validate the guest now, with no NICs: a bad knob fails here. */
+    if (nmq_policy_plan(&c.in, c.plans_small, &totals, &err) < 0) {
+        nmq_raise(st, "plan", &err);
+        goto cleanup;
+    }
+    self = (NmqPolicyObject *)type->tp_alloc(type, 0);
+    if (self != NULL && nmq_policy_own(self, &c.in) < 0)
+        Py_CLEAR(self);
+cleanup:
+    nmq_plan_call_free(&c);
+    Py_DECREF(stack);
+    Py_XDECREF(kwnames);
+    return (PyObject *)self;
+}
+
+static void
+nmq_policy_dealloc(NmqPolicyObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+
+    PyMem_Free(self->arena);
+    PyMem_Free(self->models);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+PyDoc_STRVAR(nmq_policy_plan_doc,
+             "plan($self, nics, /)\n"
+             "--\n\n"
+             "Plan the NICs (as for plan_guest's nics) against this guest.\n"
+             "Returns a GuestPlan equal to plan_guest(..., nics=nics).");
+
+/* GuestPolicy.plan(nics) */
+static PyObject *
+nmq_policy_plan_py(PyObject *op, PyTypeObject *defining_class,
+                   PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    NmqPolicyObject *self = (NmqPolicyObject *)op;
+    NmqState *st = PyType_GetModuleState(defining_class);
+    NmqPlanCall c;
+    NmqGuestPlan totals;
+    NmqError err;
+    PyObject *result = NULL;
+
+    if (nargs != 1 || kwnames != NULL) {
+        PyErr_SetString(PyExc_TypeError,
+                        "plan() takes exactly one argument (nics)");
+        return NULL;
+    }
+    c.in = self->in;
+    c.models = NULL;
+    c.nics = NULL;
+    c.plans = NULL;
+    c.scratch = NULL;
+    if (nmq_plan_read_nics(st, args[0], &c) < 0)
+        goto cleanup;
+    if (nmq_policy_plan(&c.in, c.plans, &totals, &err) < 0) {
+        nmq_raise(st, "plan", &err);
+        goto cleanup;
+    }
+    result = nmq_guest_plan_to_py(st, &c, &totals);
+cleanup:
+    nmq_plan_call_free(&c);
+    return result;
+}
+
+static PyMethodDef nmq_policy_methods[] = {
+    {"plan", (PyCFunction)(void (*)(void))nmq_policy_plan_py,
+     METH_METHOD | METH_FASTCALL | METH_KEYWORDS, nmq_policy_plan_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+PyDoc_STRVAR(
+    nmq_policy_doc,
+    "GuestPolicy(vcpus, extra_specs=None, image_properties=None, "
+    "virt_type='kvm', host=None, options=None, flavor_name=None, "
+    "image_name=None)\n"
+    "--\n\n"
+    "One guest's flavor, image, host and options, converted and validated\n"
+    "once (a bad knob raises here).  plan(nics) then plans NICs against it,\n"
+    "as plan_guest would, converting only the NICs.");
+
+static PyType_Slot nmq_policy_slots[] = {
+    {Py_tp_new, nmq_policy_new},
+    {Py_tp_dealloc, nmq_policy_dealloc},
+    {Py_tp_methods, nmq_policy_methods},
+    {Py_tp_doc, (void *)nmq_policy_doc},
+    {0, NULL},
+};
+
+static PyType_Spec nmq_policy_spec = {
+    .name = "nova_mq._engine.GuestPolicy",
+    .basicsize = sizeof(NmqPolicyObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = nmq_policy_slots,
+};
 
 /* ------------------------------------------------------------------ */
 /* _engine.render                                                      */
@@ -1461,6 +1720,11 @@ nmq_exec(PyObject *module)
     st->guest_plan = PyStructSequence_NewType(&nmq_guest_plan_desc);
     if (st->nic_plan == NULL || st->guest_plan == NULL)
         return -1;
+    st->policy = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &nmq_policy_spec, NULL);
+    if (st->policy == NULL || PyModule_AddObjectRef(module, "GuestPolicy",
+                                                    (PyObject *)st->policy) < 0)
+        return -1;
     if (PyModule_AddObjectRef(module, "NicPlan", (PyObject *)st->nic_plan) <
             0 ||
         PyModule_AddObjectRef(module, "GuestPlan", (PyObject *)st->guest_plan) <
@@ -1493,6 +1757,7 @@ nmq_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->error_factory);
     Py_VISIT(st->nic_plan);
     Py_VISIT(st->guest_plan);
+    Py_VISIT(st->policy);
     return 0;
 }
 
@@ -1506,6 +1771,7 @@ nmq_clear(PyObject *module)
     Py_CLEAR(st->error_factory);
     Py_CLEAR(st->nic_plan);
     Py_CLEAR(st->guest_plan);
+    Py_CLEAR(st->policy);
     for (i = 0; i < N__COUNT; i++)
         Py_CLEAR(st->names[i]);
     for (i = 0; i < NMQ_REASON__COUNT; i++)

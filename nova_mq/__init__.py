@@ -32,6 +32,14 @@ image_name=None)``
     port's binding profile: ``mq_queues``, ``mq_throughput``) and
     ``fixed_queues`` (a running NIC's queues).  Returns a ``GuestPlan``.
 
+``GuestPolicy(vcpus, extra_specs=None, image_properties=None,
+virt_type='kvm', host=None, options=None, flavor_name=None,
+image_name=None)``
+    The same guest read and validated once; ``.plan(nics)`` then returns
+    what ``plan_guest(..., nics=nics)`` would, converting only the NICs.
+    For callers that plan one guest's NICs more than once (a compute
+    node's vif driver).
+
 ``render_interface(*, pretty_print=True, **attrs)``
     The ``<interface>`` XML for the attributes of Nova's
     ``LibvirtConfigGuestInterface`` (same names), byte for byte as its
@@ -58,6 +66,7 @@ NOVA_HAS_PACKED_RING = hasattr(
 _engine._configure(exception.from_engine, NOVA_HAS_PACKED_RING)
 
 plan_guest = _engine.plan
+GuestPolicy = _engine.GuestPolicy
 render_interface = _engine.render
 parse_domain = _engine.parse
 GuestPlan = _engine.GuestPlan
@@ -65,6 +74,7 @@ NicPlan = _engine.NicPlan
 
 __all__ = [
     'GuestPlan',
+    'GuestPolicy',
     'NOVA_HAS_PACKED_RING',
     'NicPlan',
     '__version__',

@@ -55,6 +55,20 @@ def plan(
     image_name: Optional[str] = ...,
 ) -> GuestPlan: ...
 
+class GuestPolicy:
+    def __init__(
+        self,
+        vcpus: int,
+        extra_specs: Optional[Mapping[str, Scalar]] = ...,
+        image_properties: Optional[Mapping[str, Union[str, bool, None]]] = ...,
+        virt_type: str = ...,
+        host: Optional[Mapping[str, str]] = ...,
+        options: Optional[Mapping[str, Any]] = ...,
+        flavor_name: Optional[str] = ...,
+        image_name: Optional[str] = ...,
+    ) -> None: ...
+    def plan(self, nics: Sequence[Mapping[str, Any]], /) -> GuestPlan: ...
+
 def render(*, pretty_print: bool = ..., **attrs: Any) -> str: ...
 
 def parse(xml: Union[str, bytes], /) -> dict[str, Any]: ...

@@ -166,6 +166,22 @@ def main():
             report('plan+emit one NIC (%s)' % name,
                    best(nova_fn, args.number // 4, args.repeat),
                    best(mq_fn, args.number, args.repeat))
+        # A compute node plans one guest's NICs on every get_config call:
+        # with the guest read once (GuestPolicy), a call converts the NICs.
+        for name, (set_attrs, render) in CASES.items():
+            if name != 'ovs':
+                continue
+            policy = nova_mq.GuestPolicy(vcpus, specs, {}, 'kvm', HOST)
+            nics1 = [OVS]
+
+            def mq_policy_one():
+                return render(policy.plan(nics1).nics[0])
+            nova_fn = nova_one_nic(driver, flavor, image_meta, set_attrs)
+            if nova_fn() != mq_policy_one():
+                raise SystemExit('GuestPolicy: different XML')
+            report('plan+emit one NIC, GuestPolicy',
+                   best(nova_fn, args.number // 4, args.repeat),
+                   best(mq_policy_one, args.number, args.repeat))
         # A guest's NICs share one plan; Nova works out each NIC's queues
         # on its own.  Per NIC, in an 8-NIC guest:
         set_attrs, render = CASES['ovs']

@@ -18,6 +18,7 @@ import importlib
 import importlib.machinery
 import inspect
 import os
+import random
 import sys
 
 import pytest
@@ -147,6 +148,65 @@ def test_plan_result_shape():
     assert empty.nics == () and empty.msi_vectors == 0
 
 
+def test_guest_policy_plans_as_plan_guest_does():
+    rng = random.Random(7)
+    profiles = [{}, {'mq_queues': 3}, {'mq_queues': '2'},
+                {'mq_throughput': 'low'}, {'mq_throughput': 'medium'}]
+    for _ in range(2000):
+        vcpus = rng.choice((1, 2, 3, 8, 64, 300))
+        specs = rng.choice(({}, {'hw:vif_multiqueue_enabled': 'true'},
+                            {'mq:throughput': 'medium',
+                             'mq:msi_vector_budget': '60'},
+                            {'hw:vif_multiqueue_enabled': 'false'}))
+        options = rng.choice((None, {'max_queues': 4},
+                              {'reserved_msi_vectors': 4000}))
+        nics = [dict(OVS, profile=rng.choice(profiles),
+                     vif_type=rng.choice(('ovs', 'vhostuser')))
+                for _ in range(rng.randint(0, 9))]
+        policy = nova_mq.GuestPolicy(vcpus, specs, {}, 'kvm', HOST, options)
+        assert policy.plan(nics) == nova_mq.plan_guest(
+            vcpus, specs, {}, 'kvm', HOST, options, nics)
+
+
+def test_guest_policy_owns_its_strings():
+    specs = {'mq:throughput': ''.join(['me', 'dium'])}
+    host = {'kernel_release': ''.join(['3.', '10.0'])}
+    policy = nova_mq.GuestPolicy(16, specs, None, ''.join(['k', 'vm']), host,
+                                 {'vif_models': [''.join(['vir', 'tio'])]})
+    specs.clear()
+    host.clear()
+    del specs, host
+    gc.collect()
+    nic = policy.plan([dict(OVS, profile={'mq_throughput': 'high'})]).nics[0]
+    assert nic.queues == 8  # the 3.x kernel caps at 8
+    assert policy.plan([dict(OVS, profile={'mq_queues': 1})]).nics[0]
+    assert policy.plan([OVS]).nics[0].reasons == ('not-requested',)
+
+
+def test_guest_policy_errors():
+    with pytest.raises(exception.InvalidMultiqueueValue) as info:
+        nova_mq.GuestPolicy(4, {'mq:max_queues': 'x'})
+    assert info.value.key == 'mq:max_queues'
+    with pytest.raises(TypeError, match='takes no nics'):
+        nova_mq.GuestPolicy(4, nics=[OVS])
+    with pytest.raises(TypeError, match='unexpected keyword'):
+        nova_mq.GuestPolicy(4, flavour={})
+    policy = nova_mq.GuestPolicy(4, host=HOST)
+    with pytest.raises(TypeError, match='exactly one'):
+        policy.plan()
+    with pytest.raises(TypeError, match='exactly one'):
+        policy.plan(nics=[OVS])
+    with pytest.raises(exception.InvalidMultiqueueValue) as info:
+        policy.plan([OVS, dict(OVS, profile={'mq_queues': 0})])
+    assert info.value.key == 'nics[1].mq_queues'
+    with pytest.raises(exception.InvalidMultiqueueValue):
+        policy.plan('ovs')
+    with pytest.raises(nova_exception.FlavorImageConflict):
+        nova_mq.GuestPolicy(
+            4, {'hw:vif_multiqueue_enabled': 'true'},
+            {'hw_vif_multiqueue_enabled': False}, host=HOST).plan([OVS])
+
+
 def _rss_kib():
     with open('/proc/self/statm') as f:
         return int(f.read().split()[1]) * os.sysconf('SC_PAGE_SIZE') // 1024
@@ -155,6 +215,9 @@ def _rss_kib():
 def _churn(n):
     bad_nic = dict(OVS, profile={'mq_queues': '300'})
     for i in range(n):
+        policy = nova_mq.GuestPolicy(8, {'mq:throughput': 'low'}, host=HOST,
+                                     options={'vif_models': ['virtio']})
+        policy.plan([OVS, dict(OVS, profile={'mq_queues': 3})] * 3)
         nova_mq.plan_guest(8, {'mq:throughput': 'medium'}, host=HOST,
                            nics=[OVS, dict(OVS, profile={'mq_queues': 3})])
         nova_mq.render_interface(vportparams=[{'key': 'interfaceid',
