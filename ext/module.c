@@ -923,6 +923,30 @@ error:
     return NULL;
 }
 
+/*
+ * The common end of plan() and GuestPolicy.plan(): read nics into c (whose
+ * guest part is filled), plan, and build the GuestPlan.  Frees what c
+ * holds in every case.  New reference, or NULL with an exception set.
+ */
+static PyObject *
+nmq_plan_nics(NmqState *st, PyObject *nics, NmqPlanCall *c)
+{
+    NmqGuestPlan totals;
+    NmqError err;
+    PyObject *result = NULL;
+
+    if (nmq_plan_read_nics(st, nics, c) < 0)
+        goto cleanup;
+    if (nmq_policy_plan(&c->in, c->plans, &totals, &err) < 0) {
+        nmq_raise(st, "plan", &err);
+        goto cleanup;
+    }
+    result = nmq_guest_plan_to_py(st, c, &totals);
+cleanup:
+    nmq_plan_call_free(c);
+    return result;
+}
+
 PyDoc_STRVAR(
     nmq_plan_doc,
     "plan(vcpus, extra_specs=None, image_properties=None, virt_type='kvm', "
@@ -956,10 +980,7 @@ nmq_py_plan(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     NmqState *st = nmq_state(module);
     PyObject *a[9];
     NmqPlanCall c;
-    NmqGuestPlan totals;
-    NmqError err;
     struct utsname uts;
-    PyObject *result = NULL;
 
     memset(&c, 0, sizeof(c));
     if (nmq_bind(st, "plan", args, nargs, kwnames, ids, 9, 9, a) < 0)
@@ -967,17 +988,12 @@ nmq_py_plan(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     if (nmq_plan_read_scalars(st, a, &c, &uts) < 0 ||
         nmq_plan_read_specs(st, a[1], a[2], &c) < 0)
         goto cleanup;
-    if (nmq_plan_read_options(st, a[5], &c) < 0 ||
-        nmq_plan_read_nics(st, a[6], &c) < 0)
+    if (nmq_plan_read_options(st, a[5], &c) < 0)
         goto cleanup;
-    if (nmq_policy_plan(&c.in, c.plans, &totals, &err) < 0) {
-        nmq_raise(st, "plan", &err);
-        goto cleanup;
-    }
-    result = nmq_guest_plan_to_py(st, &c, &totals);
+    return nmq_plan_nics(st, a[6], &c);
 cleanup:
     nmq_plan_call_free(&c);
-    return result;
+    return NULL;
 }
 
 /*
@@ -1178,9 +1194,6 @@ nmq_policy_plan_py(PyObject *op, PyTypeObject *defining_class,
     NmqPolicyObject *self = (NmqPolicyObject *)op;
     NmqState *st = PyType_GetModuleState(defining_class);
     NmqPlanCall c;
-    NmqGuestPlan totals;
-    NmqError err;
-    PyObject *result = NULL;
 
     if (nargs != 1 || kwnames != NULL) {
         PyErr_SetString(PyExc_TypeError,
@@ -1192,16 +1205,7 @@ nmq_policy_plan_py(PyObject *op, PyTypeObject *defining_class,
     c.nics = NULL;
     c.plans = NULL;
     c.scratch = NULL;
-    if (nmq_plan_read_nics(st, args[0], &c) < 0)
-        goto cleanup;
-    if (nmq_policy_plan(&c.in, c.plans, &totals, &err) < 0) {
-        nmq_raise(st, "plan", &err);
-        goto cleanup;
-    }
-    result = nmq_guest_plan_to_py(st, &c, &totals);
-cleanup:
-    nmq_plan_call_free(&c);
-    return result;
+    return nmq_plan_nics(st, args[0], &c);
 }
 
 static PyMethodDef nmq_policy_methods[] = {
