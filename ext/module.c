@@ -112,9 +112,7 @@
     X(N_TYPE, "type")                                                          \
     X(N_MAC, "mac")                                                            \
     X(N_DRIVER, "driver")                                                      \
-    X(N_QUEUES, "queues")                                                      \
-    X(N_ERROR_FACTORY, "error_factory")                                        \
-    X(N_XML, "xml")
+    X(N_QUEUES, "queues")
 
 #define NMQ_NAME_ENUM(id, str) id,
 typedef enum { NMQ_NAMES(NMQ_NAME_ENUM) N__COUNT } NmqName;

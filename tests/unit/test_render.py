@@ -29,8 +29,8 @@ import pytest
 import nova_mq
 from nova_mq import exception
 
-from iface_data import NET_TYPES
-from iface_data import SOURCES
+from testlib import NET_TYPES
+from testlib import SOURCES
 
 _PROBE = vconfig.LibvirtConfigGuestInterface()
 HAS_IOMMU = hasattr(_PROBE, 'driver_iommu')
