@@ -124,6 +124,20 @@ static const char *const nmq_name_strs[] = {NMQ_NAMES(NMQ_NAME_STR)};
 
 #define NMQ_MODEL_CACHE 32
 #define NMQ_REASON_CACHE 64
+#define NMQ_BIND_CACHE 16
+#define NMQ_BIND_MAX_KW 64
+
+/*
+ * How one call site's keyword names bind: Python passes a call site's
+ * kwnames as the same constant tuple on every call, so the slot of each
+ * keyword is worked out once and then found by the tuple's address.  The
+ * tuple is held, so its address cannot be reused while it is cached.
+ */
+typedef struct {
+    PyObject *kwnames;  /* strong reference, or NULL */
+    const NmqName *ids; /* the function's name table */
+    unsigned char slot[NMQ_BIND_MAX_KW];
+} NmqBindLayout;
 
 typedef struct {
     PyObject *error;          /* _engine.Error, a ValueError */
@@ -141,6 +155,8 @@ typedef struct {
     /* Recently built reason tuples, by reason bit set. */
     unsigned long reason_masks[NMQ_REASON_CACHE];
     PyObject *reason_tuples[NMQ_REASON_CACHE];
+    /* Recently bound keyword layouts, by kwnames tuple. */
+    NmqBindLayout bind_cache[NMQ_BIND_CACHE];
     int packed_default;     /* the installed Nova knows packed rings */
     NmqName render_ids[64]; /* render()'s keywords, in argument order */
     xmlBufferPtr out;       /* render buffer, reused under the GIL */
@@ -261,42 +277,39 @@ nmq_raise_type(NmqState *st, const char *what, const char *key, PyObject *value,
 /* ------------------------------------------------------------------ */
 /* Argument binding for METH_FASTCALL | METH_KEYWORDS.                 */
 
-/*
- * Bind positional args and keywords to out[0..n) by the names ids[0..n).
- * out entries not given stay NULL (borrowed references otherwise).
- * Returns 0, or -1 with TypeError set for an unknown or repeated keyword
- * or too many positional arguments.
- */
+/* Slot j of ids[0..n) named kw, or n when none. */
 static int
-nmq_bind(NmqState *st, const char *fname, PyObject *const *args,
-         Py_ssize_t nargs, PyObject *kwnames, const NmqName *ids, int n,
-         int npos, PyObject **out)
+nmq_bind_slot(NmqState *st, PyObject *kw, const NmqName *ids, int n)
 {
-    Py_ssize_t i;
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
     int j;
 
-    if (nargs > npos) {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() takes at most %d positional arguments (%zd given)",
-                     fname, npos, nargs);
-        return -1;
+    for (j = 0; j < n; j++) {
+        if (kw == NAME(st, ids[j]))
+            return j;
     }
-    for (j = 0; j < n; j++)
-        out[j] = j < nargs ? args[j] : NULL;
-    for (i = 0; i < nkw; i++) {
-        PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
+    for (j = 0; j < n; j++) {
+        if (PyUnicode_Compare(kw, NAME(st, ids[j])) == 0)
+            return j;
+    }
+    return n;
+}
 
-        for (j = 0; j < n; j++) {
-            if (kw == NAME(st, ids[j]))
-                break;
-        }
-        if (j == n) {
-            for (j = 0; j < n; j++) {
-                if (PyUnicode_Compare(kw, NAME(st, ids[j])) == 0)
-                    break;
-            }
-        }
+/*
+ * Put args[nargs + i] into out[slot of keyword i] for every keyword i,
+ * with slot[i] given, or worked out when slot is NULL.  Returns 0, or -1
+ * with TypeError set for an unknown or repeated keyword.
+ */
+static int
+nmq_bind_keywords(NmqState *st, const char *fname, PyObject *const *args,
+                  Py_ssize_t nargs, PyObject *kwnames, const NmqName *ids,
+                  int n, const unsigned char *slot, PyObject **out)
+{
+    Py_ssize_t i;
+
+    for (i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+        PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
+        int j = slot ? slot[i] : nmq_bind_slot(st, kw, ids, n);
+
         if (j == n) {
             PyErr_Format(PyExc_TypeError,
                          "%s() got an unexpected keyword argument '%U'", fname,
@@ -312,6 +325,75 @@ nmq_bind(NmqState *st, const char *fname, PyObject *const *args,
         out[j] = args[nargs + i];
     }
     return 0;
+}
+
+/*
+ * The cached layout of kwnames (at most n <= NMQ_BIND_MAX_KW names) for
+ * ids, worked out and cached now if it is not.  NULL with TypeError set
+ * for an unknown keyword.
+ */
+static const NmqBindLayout *
+nmq_bind_layout(NmqState *st, const char *fname, PyObject *kwnames,
+                const NmqName *ids, int n)
+{
+    size_t h = ((size_t)kwnames >> 4) ^ ((size_t)ids >> 3);
+    NmqBindLayout *c = &st->bind_cache[h % NMQ_BIND_CACHE];
+    unsigned char slot[NMQ_BIND_MAX_KW];
+    Py_ssize_t i;
+
+    if (c->kwnames == kwnames && c->ids == ids)
+        return c;
+    for (i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
+        PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
+        int j = nmq_bind_slot(st, kw, ids, n);
+
+        if (j == n) {
+            PyErr_Format(PyExc_TypeError,
+                         "%s() got an unexpected keyword argument '%U'", fname,
+                         kw);
+            return NULL;
+        }
+        slot[i] = (unsigned char)j;
+    }
+    memcpy(c->slot, slot, (size_t)i);
+    Py_XSETREF(c->kwnames, Py_NewRef(kwnames));
+    c->ids = ids;
+    return c;
+}
+
+/*
+ * Bind positional args and keywords to out[0..n) by the names ids[0..n)
+ * (n <= NMQ_BIND_MAX_KW).  out entries not given stay NULL (borrowed
+ * references otherwise).  Returns 0, or -1 with TypeError set for an
+ * unknown or repeated keyword or too many positional arguments.
+ */
+static int
+nmq_bind(NmqState *st, const char *fname, PyObject *const *args,
+         Py_ssize_t nargs, PyObject *kwnames, const NmqName *ids, int n,
+         int npos, PyObject **out)
+{
+    const NmqBindLayout *layout = NULL;
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    int j;
+
+    if (nargs > npos) {
+        PyErr_Format(PyExc_TypeError,
+                     "%s() takes at most %d positional arguments (%zd given)",
+                     fname, npos, nargs);
+        return -1;
+    }
+    for (j = 0; j < n; j++)
+        out[j] = j < nargs ? args[j] : NULL;
+    if (nkw == 0)
+        return 0;
+    if (nkw > n) /* one is unknown or repeated: found without caching */
+        return nmq_bind_keywords(st, fname, args, nargs, kwnames, ids, n, NULL,
+                                 out);
+    layout = nmq_bind_layout(st, fname, kwnames, ids, n);
+    if (layout == NULL)
+        return -1;
+    return nmq_bind_keywords(st, fname, args, nargs, kwnames, ids, n,
+                             layout->slot, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1684,6 +1766,8 @@ nmq_state_intern(NmqState *st)
 }
 
 _Static_assert(R__COUNT <= 64, "NmqState.render_ids is too small");
+_Static_assert(R__COUNT <= NMQ_BIND_MAX_KW,
+               "render has more keywords than a bind layout holds");
 
 /* Fill st->render_ids: the value fields' keywords, then the others. */
 static void
@@ -1788,6 +1872,10 @@ nmq_clear(PyObject *module)
     }
     for (i = 0; i < NMQ_REASON_CACHE; i++)
         Py_CLEAR(st->reason_tuples[i]);
+    for (i = 0; i < NMQ_BIND_CACHE; i++) {
+        Py_CLEAR(st->bind_cache[i].kwnames);
+        st->bind_cache[i].ids = NULL;
+    }
     return 0;
 }
 

@@ -120,6 +120,37 @@ def test_plan_argument_binding():
         nova_mq.plan_guest(*range(10))
 
 
+def test_keyword_layouts_are_cached_per_call_site_not_per_name_set():
+    # The engine remembers how a call site's keyword tuple binds; the same
+    # names in another order, the same tuple for another function, and
+    # more call sites than the cache holds must all still bind right.
+    ids = {}
+    for i in range(40):
+        names = sorted(IFACE)
+        random.Random(i).shuffle(names)
+        kwargs = {name: IFACE[name] for name in names}
+        ids[i] = nova_mq.render_interface(**kwargs)
+        # A compiled call site passes one constant kwnames tuple each time.
+        code = 'render(%s)' % ', '.join('%s=k[%r]' % (n, n) for n in names)
+        site = compile(code, '<site %d>' % i, 'eval')
+        for _ in range(3):
+            assert eval(site, {'render': nova_mq.render_interface,
+                               'k': kwargs}) == ids[i]
+    assert len(set(ids.values())) == 1
+    site = compile('f(4, vcpus=4)', '<dup>', 'eval')
+    for _ in range(3):
+        with pytest.raises(TypeError, match='multiple values'):
+            eval(site, {'f': nova_mq.plan_guest})
+    site = compile('f(vcpus=4, extra_specs=e, host=h, nics=n)', '<plan>',
+                   'eval')
+    env = {'e': {'hw:vif_multiqueue_enabled': 'true'}, 'h': HOST, 'n': [OVS]}
+    for _ in range(3):
+        plan = eval(site, dict(env, f=nova_mq.plan_guest))
+        assert plan.nics[0].queues == 4
+        with pytest.raises(TypeError, match='unexpected keyword'):
+            eval(site, dict(env, f=nova_mq.render_interface))
+
+
 def test_render_argument_binding():
     with pytest.raises(TypeError, match='unexpected keyword'):
         nova_mq.render_interface(mac='fa:16:3e:00:00:01')
