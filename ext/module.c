@@ -74,6 +74,9 @@
     X(N_ALIAS, "alias")                                                        \
     X(N_DEVICE_ADDR, "device_addr")                                            \
     X(N_PRETTY_PRINT, "pretty_print")                                          \
+    X(N_ROOT_NAME, "root_name")                                                \
+    X(N_NS_PREFIX, "ns_prefix")                                                \
+    X(N_NS_URI, "ns_uri")                                                      \
     X(N_KEY, "key")                                                            \
     X(N_VALUE, "value")                                                        \
     X(N_VCPUS, "vcpus")                                                        \
@@ -125,6 +128,7 @@ static const char *const nmq_name_strs[] = {NMQ_NAMES(NMQ_NAME_STR)};
 #define NMQ_MODEL_CACHE 32
 #define NMQ_REASON_CACHE 64
 #define NMQ_BIND_CACHE 16
+#define NMQ_ATTR_TABLE 128 /* a power of two above twice the names */
 #define NMQ_BIND_MAX_KW 64
 
 /*
@@ -159,7 +163,11 @@ typedef struct {
     NmqBindLayout bind_cache[NMQ_BIND_CACHE];
     int packed_default;     /* the installed Nova knows packed rings */
     NmqName render_ids[64]; /* render()'s keywords, in argument order */
-    xmlBufferPtr out;       /* render buffer, reused under the GIL */
+    /* render_attrs(): attribute name -> render slot, by the name's address
+     * (open addressing; names are interned, as Nova's attributes are). */
+    PyObject *attr_keys[NMQ_ATTR_TABLE];
+    signed char attr_slots[NMQ_ATTR_TABLE];
+    xmlBufferPtr out; /* render buffer, reused under the GIL */
 } NmqState;
 
 static struct PyModuleDef nmq_module;
@@ -1482,26 +1490,20 @@ PyDoc_STRVAR(
     "Return the <interface> XML for attrs, named as the attributes of Nova's\n"
     "LibvirtConfigGuestInterface, byte for byte as its to_xml() writes it.");
 
-/* _engine.render(*, pretty_print=True, **attrs) */
+/*
+ * Render the interface whose attributes are bound in a[0..R_PRETTY)
+ * (borrowed).  New reference, or NULL with an exception set.
+ */
 static PyObject *
-nmq_py_render(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
-              PyObject *kwnames)
+nmq_render_bound(NmqState *st, PyObject **a, int pretty)
 {
-    NmqState *st = nmq_state(module);
-    PyObject *a[R__COUNT];
     NmqScratch scratch[NMQ_N_VAL_FIELDS];
     NmqParamList vp = {NULL, NULL, 0};
     NmqParamList fp = {NULL, NULL, 0};
     NmqIface iface;
     NmqError err;
     PyObject *result = NULL;
-    int pretty = 1;
 
-    if (nmq_bind(st, "render", args, nargs, kwnames, st->render_ids, R__COUNT,
-                 0, a) < 0)
-        return NULL;
-    if (a[R_PRETTY] != NULL && (pretty = PyObject_IsTrue(a[R_PRETTY])) < 0)
-        return NULL;
     if (nmq_render_read(st, a, &iface, scratch, &vp, &fp) < 0)
         goto cleanup;
     xmlBufferEmpty(st->out);
@@ -1516,6 +1518,120 @@ cleanup:
     PyMem_Free(vp.scratch);
     PyMem_Free(fp.params);
     PyMem_Free(fp.scratch);
+    return result;
+}
+
+/* _engine.render(*, pretty_print=True, **attrs) */
+static PyObject *
+nmq_py_render(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
+              PyObject *kwnames)
+{
+    NmqState *st = nmq_state(module);
+    PyObject *a[R__COUNT];
+    int pretty = 1;
+
+    if (nmq_bind(st, "render", args, nargs, kwnames, st->render_ids, R__COUNT,
+                 0, a) < 0)
+        return NULL;
+    if (a[R_PRETTY] != NULL && (pretty = PyObject_IsTrue(a[R_PRETTY])) < 0)
+        return NULL;
+    return nmq_render_bound(st, a, pretty);
+}
+
+/* Fill the attribute table: render's keywords but pretty_print, and
+ * Nova's base attributes (slot -1: read by no one). */
+static void
+nmq_state_attr_table(NmqState *st)
+{
+    static const NmqName base[] = {N_ROOT_NAME, N_NS_PREFIX, N_NS_URI};
+    int i;
+
+    for (i = 0; i < R_PRETTY + 3; i++) {
+        PyObject *key = i < R_PRETTY ? NAME(st, st->render_ids[i])
+                                     : NAME(st, base[i - R_PRETTY]);
+        size_t h = ((size_t)key >> 4) & (NMQ_ATTR_TABLE - 1);
+
+        while (st->attr_keys[h] != NULL)
+            h = (h + 1) & (NMQ_ATTR_TABLE - 1);
+        st->attr_keys[h] = key; /* borrowed from st->names */
+        st->attr_slots[h] = (signed char)(i < R_PRETTY ? i : -1);
+    }
+}
+
+/* The render slot of attribute key, -1 for a base attribute, or R__COUNT
+ * for a name render does not know. */
+static int
+nmq_attr_slot(NmqState *st, PyObject *key)
+{
+    size_t h = ((size_t)key >> 4) & (NMQ_ATTR_TABLE - 1);
+    int i;
+
+    for (; st->attr_keys[h] != NULL; h = (h + 1) & (NMQ_ATTR_TABLE - 1)) {
+        if (st->attr_keys[h] == key)
+            return st->attr_slots[h];
+    }
+    if (!PyUnicode_Check(key))
+        return R__COUNT;
+    /* Not interned (built at run time): compare the text. */
+    for (i = 0; i < NMQ_ATTR_TABLE; i++) {
+        if (st->attr_keys[i] != NULL &&
+            PyUnicode_Compare(key, st->attr_keys[i]) == 0)
+            return st->attr_slots[i];
+    }
+    return R__COUNT;
+}
+
+PyDoc_STRVAR(
+    nmq_render_attrs_doc,
+    "render_attrs(attrs, pretty_print=True, /)\n"
+    "--\n\n"
+    "render() for a LibvirtConfigGuestInterface's attribute dict (its\n"
+    "__dict__): root_name, ns_prefix and ns_uri are Nova's and skipped; any\n"
+    "other name render() does not know is a TypeError, so an attribute a\n"
+    "newer Nova adds is never dropped silently.");
+
+/* _engine.render_attrs(attrs, pretty_print=True, /) */
+static PyObject *
+nmq_py_render_attrs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    NmqState *st = nmq_state(module);
+    PyObject *a[R__COUNT] = {NULL};
+    PyObject *key = NULL;
+    PyObject *value = NULL;
+    PyObject *result = NULL;
+    Py_ssize_t pos = 0;
+    int pretty = 1;
+    int j;
+
+    if (nargs < 1 || nargs > 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "render_attrs() takes 1 or 2 arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    if (!PyDict_Check(args[0])) {
+        nmq_raise_type(st, "render", "attrs", args[0], "a dict");
+        return NULL;
+    }
+    if (nargs == 2 && (pretty = PyObject_IsTrue(args[1])) < 0)
+        return NULL;
+    /* Strong references: str() of a value may run code that changes the
+     * dict while the values are read. */
+    while (PyDict_Next(args[0], &pos, &key, &value)) {
+        j = nmq_attr_slot(st, key);
+        if (j < 0)
+            continue;
+        if (j == R__COUNT) {
+            PyErr_Format(PyExc_TypeError,
+                         "render_attrs() got an unknown attribute %R", key);
+            goto cleanup;
+        }
+        Py_XSETREF(a[j], Py_NewRef(value));
+    }
+    result = nmq_render_bound(st, a, pretty);
+cleanup:
+    for (j = 0; j < R__COUNT; j++)
+        Py_XDECREF(a[j]);
     return result;
 }
 
@@ -1701,6 +1817,8 @@ static PyMethodDef nmq_methods[] = {
      METH_FASTCALL | METH_KEYWORDS, nmq_plan_doc},
     {"render", (PyCFunction)(void (*)(void))nmq_py_render,
      METH_FASTCALL | METH_KEYWORDS, nmq_render_doc},
+    {"render_attrs", (PyCFunction)(void (*)(void))nmq_py_render_attrs,
+     METH_FASTCALL, nmq_render_attrs_doc},
     {"parse", nmq_py_parse, METH_O, nmq_parse_doc},
     {"_configure", (PyCFunction)(void (*)(void))nmq_py_configure, METH_FASTCALL,
      nmq_configure_doc},
@@ -1795,6 +1913,7 @@ nmq_exec(PyObject *module)
     nmq_state_render_ids(st);
     if (nmq_state_intern(st) < 0)
         return -1;
+    nmq_state_attr_table(st);
     st->error = PyErr_NewExceptionWithDoc(
         "nova_mq._engine.Error",
         "An engine error before nova_mq registered Nova's exceptions.",

@@ -1,0 +1,77 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""nova-mq's options: the ``[nova_mq]`` group of nova.conf.
+
+Registered on Nova's own ``nova.conf.CONF`` by ``register_opts()``, which
+nova-mq's driver calls; ``list_opts()`` is the ``oslo.config.opts`` entry
+point, so ``oslo-config-generator --namespace nova_mq`` writes a sample.
+"""
+
+from oslo_config import cfg
+
+from nova_mq import _engine
+
+GROUP = cfg.OptGroup(
+    'nova_mq',
+    title='nova-mq: virtio-net multiqueue',
+    help='Options of nova-mq, the virtio-net multiqueue plugin for Nova\'s '
+         'libvirt driver.')
+
+OPTS = [
+    cfg.BoolOpt(
+        'enabled',
+        default=False,
+        help="""
+Use nova-mq's vif driver in nova-compute's libvirt driver.
+
+When true, the libvirt driver (``compute_driver = libvirt.LibvirtDriver``)
+plans each guest's virtio-net queues with nova-mq: the flavor extra specs
+``mq:throughput``, ``mq:max_queues`` and ``mq:msi_vector_budget`` and the
+port binding profile keys ``mq_queues`` and ``mq_throughput`` take effect,
+and the guest's NICs share one MSI-X vector budget.  With no such knob set
+the domain XML is byte for byte what Nova writes.  When false (the
+default), nova-mq changes nothing.  Read once, when the driver starts.
+"""),
+    cfg.IntOpt(
+        'msi_vector_budget',
+        default=_engine.DEFAULT_MSI_VECTOR_BUDGET,
+        min=1,
+        help="""
+MSI-X vectors one guest may use in all.
+
+KVM gives a guest 4096 interrupt routes and QEMU fails when they run out.
+A virtio NIC with N queue pairs uses 2N+2 vectors (3 with one queue).  When
+a guest's NICs would use more than this budget minus
+``reserved_msi_vectors``, nova-mq lowers the largest NICs' queue counts
+until they fit.  The flavor extra spec ``mq:msi_vector_budget`` overrides
+this per flavor (for example 200 for older guest kernels).
+"""),
+    cfg.IntOpt(
+        'reserved_msi_vectors',
+        default=_engine.DEFAULT_RESERVED_MSI_VECTORS,
+        min=0,
+        help="""
+MSI-X vectors kept for the guest's other devices (disks, controllers,
+balloon) out of ``msi_vector_budget``.
+"""),
+]
+
+
+def register_opts(conf):
+    """Register the [nova_mq] options on conf (idempotent)."""
+    conf.register_group(GROUP)
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts():
+    """The oslo.config.opts entry point: nova-mq's options by group."""
+    return {GROUP: OPTS}
