@@ -71,6 +71,10 @@ class GuestPolicy:
 
 def render(*, pretty_print: bool = ..., **attrs: Any) -> str: ...
 
+def render_attrs(
+    attrs: Mapping[str, Any], pretty_print: bool = ..., /
+) -> str: ...
+
 def parse(xml: Union[str, bytes], /) -> dict[str, Any]: ...
 
 def _configure(

@@ -74,6 +74,8 @@ def test_signatures_are_introspectable():
     assert list(params)[:3] == ['vcpus', 'extra_specs', 'image_properties']
     assert 'pretty_print' in inspect.signature(_engine.render).parameters
     assert list(inspect.signature(_engine.parse).parameters) == ['xml']
+    assert list(inspect.signature(_engine.render_attrs).parameters) == [
+        'attrs', 'pretty_print']
 
 
 def test_exceptions_are_nova_invalid_and_value_error():
