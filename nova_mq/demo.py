@@ -9,113 +9,136 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""The main job: plan a realistic guest and write its NICs, proven by Nova.
+"""The main job: a realistic guest's NICs through Nova's vif driver.
 
-A 16-vCPU guest on this host with six ports of mixed kinds, some asking
-for queues through their binding profile, under the small MSI budget of
-the seed's older guests.  The engine plans every NIC, writes its
-``<interface>``, and each XML is checked byte for byte against Nova's own
-``LibvirtConfigGuestInterface.to_xml()`` given the same attributes and
-read back through Nova's parser.  Nova's own answer for the same guest
-with ``hw:vif_multiqueue_enabled=true`` is printed alongside.
+A 16-vCPU instance with six Neutron ports of mixed kinds (OVS, tap,
+vhost-user, SR-IOV), some asking for queues through their binding
+profile, under the small MSI budget of the seed's older guests
+(``mq:msi_vector_budget=80``).  Nova's own objects (Flavor, ImageMeta,
+Instance, network-model VIFs) go through nova-mq's vif driver, exactly as
+nova-compute calls it; stock Nova's driver gets the same guest with
+``hw:vif_multiqueue_enabled=true`` for comparison.  Every interface XML,
+written by nova-mq's C emitter, is checked byte for byte against Nova's own
+``to_xml()`` of the same config object and read back through Nova's parser.
 """
 
-import os
-
+import os_vif
+from nova import objects
+from nova.network import model as network_model
 from nova.virt.libvirt import config as nova_config
+from nova.virt.libvirt import vif as nova_vif
 
-import nova_mq
+from nova_mq import vif as mq_vif
 
-FLAVOR = {'mq:throughput': 'medium', 'mq:msi_vector_budget': '80'}
-OPTIONS = {'reserved_msi_vectors': 16, 'rx_queue_size': 512}
-# (label, vif_type, vnic_type, binding profile, host-side attributes)
+VCPUS = 16
+FLAVOR_SPECS = {'mq:throughput': 'medium', 'mq:msi_vector_budget': '80'}
+RESERVED = 16
+UUID = 'f3c1c0de-0000-4a6e-9d7b-6d2f9c1a0001'
+
+# (label, vif_type, vnic_type, binding profile, details, devname, bridge)
 PORTS = [
     ('ovs-data', 'ovs', 'normal', {'mq_throughput': 'high'},
-     {'net_type': 'ethernet', 'target_dev': 'tap0a1b2c3d-4e',
-      'mtu': 1450}),
+     {'port_filter': True, 'ovs_hybrid_plug': False}, 'tap0a1b2c3d-4e',
+     'br-int'),
     ('ovs-storage', 'ovs', 'normal', {'mq_queues': '4'},
-     {'net_type': 'ethernet', 'target_dev': 'tap1a1b2c3d-4e',
-      'mtu': 9000}),
-    ('bridge-mgmt', 'bridge', 'normal', {},
-     {'net_type': 'bridge', 'source_dev': 'brq5e6f7a8b-9c',
-      'target_dev': 'tap2a1b2c3d-4e', 'mtu': 1500}),
+     {'port_filter': True, 'ovs_hybrid_plug': False}, 'tap1a1b2c3d-4e',
+     'br-int'),
+    ('tap-mgmt', 'tap', 'normal', {},
+     {}, 'tap2a1b2c3d-4e', None),
     ('vhostuser-dpdk', 'vhostuser', 'normal', {'mq_throughput': 'high'},
-     {'net_type': 'vhostuser', 'vhostuser_type': 'unix',
-      'vhostuser_mode': 'server',
-      'vhostuser_path': '/var/run/openvswitch/vhu3a1b2c3d-4e'}),
-    ('sriov-direct', 'hw_veb', 'direct', {},
-     {'net_type': 'hostdev', 'source_dev': '0000:3b:02.1', 'vlan': 100}),
+     {'vhostuser_mode': 'server', 'vhostuser_ovs_plug': True,
+      'vhostuser_socket': '/var/run/openvswitch/vhu3a1b2c3d-4e'},
+     'vhu3a1b2c3d-4e', 'br-int'),
+    ('sriov-direct', 'hw_veb', 'direct',
+     {'pci_slot': '0000:3b:02.1', 'pci_vendor_info': '8086:154c'},
+     {'vlan': '100'}, None, None),
     ('ovs-tenant', 'ovs', 'normal', {},
-     {'net_type': 'ethernet', 'target_dev': 'tap5a1b2c3d-4e',
-      'mtu': 1450}),
+     {'port_filter': True, 'ovs_hybrid_plug': False}, 'tap5a1b2c3d-4e',
+     'br-int'),
 ]
 
 
-def _nova_xml(attrs):
-    """What Nova's own config class writes for the same attributes."""
-    conf = nova_config.LibvirtConfigGuestInterface()
-    for key, value in attrs.items():
-        setattr(conf, key, value)
-    return conf.to_xml()
+def _vif(index, port):
+    label, vif_type, vnic_type, profile, details, devname, bridge = port
+    network = network_model.Network(
+        id='5e6f7a8b-9c0d-4e1f-8a2b-%012d' % index, bridge=bridge,
+        label=label, subnets=[], meta={'mtu': 1450})
+    return network_model.VIF(
+        id='0a1b2c3d-4e5f-4a6b-8c7d-%012d' % index,
+        address='fa:16:3e:00:00:%02x' % index, network=network,
+        type=vif_type, vnic_type=vnic_type, details=details,
+        devname=devname, ovs_interfaceid='0a1b2c3d-4e5f-4a6b-8c7d-%012d'
+        % index, profile=profile)
 
 
-def _attrs(index, port, nic):
-    label, vif_type, vnic_type, profile, host = port
-    attrs = {'mac_addr': 'fa:16:3e:00:00:%02x' % index}
-    attrs.update(host)
-    if nic.model is not None:
-        attrs['model'] = nic.model
-    if nic.driver is not None and vif_type != 'vhostuser':
-        attrs['driver_name'] = nic.driver
-    if nic.queues is not None:
-        attrs['vhost_queues'] = nic.queues
-    if nic.rx_queue_size is not None:
-        attrs['vhost_rx_queue_size'] = nic.rx_queue_size
-    if nic.tx_queue_size is not None:
-        attrs['vhost_tx_queue_size'] = nic.tx_queue_size
-    if nic.packed:
-        attrs['driver_packed'] = True
-    return attrs
+def _guest(specs):
+    flavor = objects.Flavor(name='m1.mq', vcpus=VCPUS, memory_mb=4096,
+                            extra_specs=specs)
+    image = objects.ImageMeta.from_dict({'name': 'cirros', 'properties': {}})
+    instance = objects.Instance(uuid=UUID, flavor=flavor)
+    return flavor, image, instance
 
 
-def _nics():
-    return [{'vif_type': p[1], 'vnic_type': p[2], 'model': 'virtio',
-             'profile': p[3]} for p in PORTS]
+def _configs(driver, vifs, specs):
+    """Each VIF's interface config, planned as one guest."""
+    flavor, image, instance = _guest(specs)
+    with mq_vif.guest_context(network_info=vifs):
+        return [driver.get_config(instance, v, image, flavor, 'kvm')
+                for v in vifs]
 
 
-def run(vcpus=16, out=print):
-    host = {'kernel_release': os.uname().release}
-    plan = nova_mq.plan_guest(vcpus, FLAVOR, {}, 'kvm', host, OPTIONS,
-                              _nics(), flavor_name='m1.mq',
-                              image_name='cirros')
-    stock = nova_mq.plan_guest(
-        vcpus, {'hw:vif_multiqueue_enabled': 'true'}, {}, 'kvm', host,
-        dict(OPTIONS, msi_vector_budget=1 << 30), _nics())
-    out('nova-mq demo: %d vCPUs, kernel %s, MSI budget for NICs %d '
-        '(mq:msi_vector_budget=80 - reserve 16)\n'
-        % (vcpus, host['kernel_release'], plan.msi_budget))
+def _plan(driver, vifs, specs):
+    """The engine's plan for the guest, as the vif driver makes it."""
+    flavor, image, instance = _guest(specs)
+    with mq_vif.guest_context(network_info=vifs):
+        return driver.plan_guest(instance, vifs[0], image, flavor, 'kvm')[0]
+
+
+def _check(label, conf):
+    """The engine's XML equals Nova's to_xml() of the same config."""
+    xml = conf.to_xml()
+    nova_xml = nova_config.LibvirtConfigGuestInterface.to_xml(conf)
+    if xml != nova_xml:
+        raise AssertionError('%s: nova-mq and Nova differ:\n%s\n%s'
+                             % (label, xml, nova_xml))
+    back = nova_config.LibvirtConfigGuestInterface()
+    back.parse_str(xml)
+    return xml, back.vhost_queues
+
+
+def run(vcpus=VCPUS, out=print):
+    global VCPUS
+    VCPUS = vcpus
+    objects.register_all()
+    os_vif.initialize()
+    # What an operator sets in nova.conf for guests with few other devices.
+    mq_vif.CONF.set_override('reserved_msi_vectors', RESERVED, 'nova_mq')
+    vifs = [_vif(i, p) for i, p in enumerate(PORTS)]
+    driver = mq_vif.MultiqueueVIFDriver()
+    plan = _plan(driver, vifs, FLAVOR_SPECS)
+    ours = _configs(driver, vifs, FLAVOR_SPECS)
+    stock = _configs(nova_vif.LibvirtGenericVIFDriver(), vifs,
+                     {'hw:vif_multiqueue_enabled': 'true'})
+    out('nova-mq demo: instance %s, %d vCPUs, flavor extra specs %s;\n'
+        'MSI-X budget for the NICs %d (%s minus [nova_mq] '
+        'reserved_msi_vectors = %d)\n'
+        % (UUID, vcpus, FLAVOR_SPECS, plan.msi_budget,
+           FLAVOR_SPECS['mq:msi_vector_budget'], RESERVED))
     out('%-15s %-9s %9s %6s %5s %4s %9s  %s' % (
         'port', 'vif', 'requested', 'queues', 'nova', 'msi', 'vhost KiB',
         'reasons'))
-    for port, nic, nova_nic in zip(PORTS, plan.nics, stock.nics):
+    for port, nic, conf, nova_conf in zip(PORTS, plan.nics, ours, stock):
         out('%-15s %-9s %9d %6s %5s %4d %9d  %s' % (
-            port[0], port[1], nic.requested, nic.queues or 1,
-            nova_nic.queues or 1, nic.msi_vectors,
+            port[0], port[1], nic.requested, conf.vhost_queues or 1,
+            getattr(nova_conf, 'vhost_queues', None) or 1, nic.msi_vectors,
             nic.vhost_memory // 1024, ', '.join(nic.reasons)))
-    out('\ntotal MSI-X vectors: nova-mq %d of %d; Nova with multiqueue on '
-        'would use %d' % (plan.msi_vectors, plan.msi_budget,
-                          stock.msi_vectors))
+    out('\ntotal MSI-X vectors: nova-mq %d of %d' % (plan.msi_vectors,
+                                                     plan.msi_budget))
     out('vhost-net kernel memory: %d KiB\n' % (plan.vhost_memory // 1024))
-    for index, (port, nic) in enumerate(zip(PORTS, plan.nics)):
-        attrs = _attrs(index, port, nic)
-        xml = nova_mq.render_interface(**attrs)
-        nova_xml = _nova_xml(attrs)
-        if xml != nova_xml:
-            raise AssertionError('%s: engine and Nova differ:\n%s\n%s'
-                                 % (port[0], xml, nova_xml))
-        back = nova_config.LibvirtConfigGuestInterface()
-        back.parse_str(xml)
-        out('<!-- %s: identical to Nova\'s to_xml(); parsed back as '
-            'queues=%s -->' % (port[0], back.vhost_queues))
+    for port, conf in zip(PORTS, ours):
+        xml, queues = _check(port[0], conf)
+        out('<!-- %s: %s, written by nova-mq, identical to Nova\'s '
+            'to_xml(); Nova parses it back as queues=%s -->'
+            % (port[0], type(conf).__name__, queues))
         out(xml)
     return 0

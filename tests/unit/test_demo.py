@@ -1,0 +1,40 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+"""The main job (python -m nova_mq demo) runs and says what it should."""
+
+import re
+
+from nova_mq import demo
+from nova_mq import vif as mq_vif
+
+
+def test_demo_plans_the_guest_through_novas_objects():
+    lines = []
+    try:
+        assert demo.run(out=lines.append) == 0
+    finally:
+        mq_vif.CONF.clear_override('reserved_msi_vectors', 'nova_mq')
+    text = '\n'.join(lines)
+    rows = {m.group(1): (int(m.group(2)), int(m.group(3)))
+            for m in re.finditer(r'^(\S+)\s+\S+\s+\d+\s+(\d+)\s+\d+\s+(\d+)',
+                                 text, re.M)}
+    # Budget 80 - 16 = 64.  Fixed by the plan: ovs-storage asks for 4
+    # (2*4+2 = 10 vectors), two single-queue NICs (3 each), SR-IOV none.
+    # The two 16-queue requests share 64 - 16 = 48: 2q+2 <= 24, q = 11.
+    assert rows['ovs-storage'] == (4, 10)
+    assert rows['ovs-data'] == (11, 24)
+    assert rows['vhostuser-dpdk'] == (11, 24)
+    assert rows['tap-mgmt'] == (1, 3) and rows['ovs-tenant'] == (1, 3)
+    assert rows['sriov-direct'] == (1, 0)
+    assert 'nova-mq 64 of 64' in text
+    assert text.count('MultiqueueGuestInterface, written by nova-mq') == 6
+    assert text.count('<driver name="vhost" queues="11"/>') == 1
