@@ -14,6 +14,11 @@
 libxml2 is found with pkg-config, as libvirt-python finds libvirt.  A
 missing pkg-config, libxml2 or header stops the build with a message that
 says which system package to install (bindep.txt lists them).
+
+The wheel also carries nova-mq's start-up hook: the module _nova_mq_hook
+(a py_module, setup.cfg) and nova_mq.pth, which build_py below puts at the
+top of the build tree, so that it lands at the top of site-packages: the
+only place ``site`` reads .pth files (doc/source/enabling.rst).
 """
 
 import glob
@@ -24,9 +29,12 @@ import sys
 
 from setuptools import Extension
 from setuptools import setup
+from setuptools.command.build_py import build_py as _build_py
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIBXML2_MIN = '2.9.0'
+#: The start-up hook's .pth: one line, "import _nova_mq_hook; ...".
+PTH = 'nova_mq.pth'
 
 
 def _fail(msg):
@@ -90,8 +98,30 @@ def engine_extension():
     )
 
 
+class build_py(_build_py):
+    """build_py that also puts nova_mq.pth at the top of the build tree.
+
+    bdist_wheel packs the top of the build tree as the top of
+    site-packages; a .pth inside the nova_mq package would never be read.
+    """
+
+    def run(self):
+        super().run()
+        if not getattr(self, 'editable_mode', False):
+            self.copy_file(os.path.join(HERE, PTH),
+                           os.path.join(self.build_lib, PTH),
+                           preserve_mode=False)
+
+    def get_outputs(self, *args, **kwargs):
+        outputs = super().get_outputs(*args, **kwargs)
+        if getattr(self, 'editable_mode', False):
+            return outputs
+        return outputs + [os.path.join(self.build_lib, PTH)]
+
+
 # force: always recompile.  The engine is five small files, and a build
 # that reused objects compiled with or without NOVA_MQ_SANITIZE would
 # mix sanitizer and plain code (setuptools compares timestamps only).
 setup(ext_modules=[engine_extension()],
+      cmdclass={'build_py': build_py},
       options={'build_ext': {'force': True}})

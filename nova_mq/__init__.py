@@ -49,7 +49,15 @@ image_name=None)``
     A libvirt domain XML's name, vCPUs and interfaces, as a dict.
 
 Errors are Nova exceptions: see nova_mq.exception.
+
+For custom drivers: ``nova_mq.MultiqueueVIFDriver`` (nova_mq.vif) and
+``nova_mq.MultiqueueLibvirtDriver`` (nova_mq.driver), Nova's vif and libvirt
+driver classes with nova-mq's policy and emitter.  They are imported on
+first use: nova-api and oslo-config-generator load nova_mq through its
+entry points and need neither.
 """
+
+import importlib
 
 from nova.virt.libvirt import config as _nova_config
 
@@ -72,9 +80,29 @@ parse_domain = _engine.parse
 GuestPlan = _engine.GuestPlan
 NicPlan = _engine.NicPlan
 
+#: Names imported from a submodule on first use.
+_LAZY = {
+    'MultiqueueVIFDriver': 'nova_mq.vif',
+    'MultiqueueGuestInterface': 'nova_mq.vif',
+    'MultiqueueLibvirtDriver': 'nova_mq.driver',
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError('module %r has no attribute %r'
+                             % (__name__, name))
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     'GuestPlan',
     'GuestPolicy',
+    'MultiqueueGuestInterface',
+    'MultiqueueLibvirtDriver',
+    'MultiqueueVIFDriver',
     'NOVA_HAS_PACKED_RING',
     'NicPlan',
     '__version__',

@@ -12,8 +12,9 @@
 """nova-mq's options: the ``[nova_mq]`` group of nova.conf.
 
 Registered on Nova's own ``nova.conf.CONF`` by ``register_opts()``, which
-nova-mq's driver calls; ``list_opts()`` is the ``oslo.config.opts`` entry
-point, so ``oslo-config-generator --namespace nova_mq`` writes a sample.
+nova-mq's start-up hook (nova_mq.hook) and vif driver call; ``list_opts()``
+is the ``oslo.config.opts`` entry point, so ``oslo-config-generator
+--namespace nova_mq`` writes a sample.
 """
 
 from oslo_config import cfg
@@ -23,45 +24,77 @@ from nova_mq import _engine
 GROUP = cfg.OptGroup(
     'nova_mq',
     title='nova-mq: virtio-net multiqueue',
-    help='Options of nova-mq, the virtio-net multiqueue plugin for Nova\'s '
-         'libvirt driver.')
+    help='Options of nova-mq, virtio-net multiqueue for Nova\'s libvirt '
+         'driver.')
+
+#: The largest value the engine takes for an integer option (ext/module.c).
+MAX_OPTION_VALUE = 1 << 30
 
 OPTS = [
     cfg.BoolOpt(
         'enabled',
         default=False,
         help="""
-Use nova-mq's vif driver in nova-compute's libvirt driver.
+Use nova-mq in nova-compute's libvirt driver.
 
-When true, the libvirt driver (``compute_driver = libvirt.LibvirtDriver``)
-plans each guest's virtio-net queues with nova-mq: the flavor extra specs
-``mq:throughput``, ``mq:max_queues`` and ``mq:msi_vector_budget`` and the
-port binding profile keys ``mq_queues`` and ``mq_throughput`` take effect,
-and the guest's NICs share one MSI-X vector budget.  With no such knob set
-the domain XML is byte for byte what Nova writes.  When false (the
-default), nova-mq changes nothing.  Read once, when the driver starts.
+When true, ``compute_driver = libvirt.LibvirtDriver`` is built as
+``nova_mq.driver.MultiqueueLibvirtDriver``: Nova's driver with
+nova-mq's vif driver, which plans each guest's virtio-net queues.
+The flavor extra specs ``mq:throughput``, ``mq:max_queues`` and
+``mq:msi_vector_budget`` and the port binding profile keys
+``mq_queues`` and ``mq_throughput`` take effect, and the guest's
+NICs share one MSI-X vector budget. With no such knob set, the
+domain XML is byte for byte what Nova writes. Other compute drivers,
+and subclasses of LibvirtDriver, are never changed.
+
+Read once, when nova-compute loads its compute driver: restart
+nova-compute after changing it. When nova-mq is in use, nova-compute
+logs ``nova-mq: [nova_mq] enabled = true`` at INFO level. If nova-mq
+cannot be used (a bad ``[nova_mq]`` value, a broken install),
+nova-compute logs an ERROR and runs Nova's own driver.
+
+Possible values:
+
+* False (default): nova-mq changes nothing.
+* True: nova-compute's libvirt driver uses nova-mq.
 """),
     cfg.IntOpt(
         'msi_vector_budget',
         default=_engine.DEFAULT_MSI_VECTOR_BUDGET,
-        min=1,
+        min=3,
+        max=MAX_OPTION_VALUE,
         help="""
-MSI-X vectors one guest may use in all.
+MSI-X vectors one guest may use in all: its NICs and its other
+devices.
 
-KVM gives a guest 4096 interrupt routes and QEMU fails when they run out.
-A virtio NIC with N queue pairs uses 2N+2 vectors (3 with one queue).  When
-a guest's NICs would use more than this budget minus
-``reserved_msi_vectors``, nova-mq lowers the largest NICs' queue counts
-until they fit.  The flavor extra spec ``mq:msi_vector_budget`` overrides
-this per flavor (for example 200 for older guest kernels).
+KVM gives a guest 4096 interrupt routes and QEMU fails when they run
+out. A virtio NIC with N queue pairs uses 2N+2 vectors (3 with one
+queue). When a guest's NICs would use more than this budget minus
+``reserved_msi_vectors``, nova-mq lowers the largest NICs' queue
+counts until they fit; when even one queue each does not fit, the
+guest still boots and a warning is logged. The flavor extra spec
+``mq:msi_vector_budget`` overrides this per flavor (for example 200
+for older guest kernels).
+
+Related options:
+
+* ``reserved_msi_vectors``
 """),
     cfg.IntOpt(
         'reserved_msi_vectors',
         default=_engine.DEFAULT_RESERVED_MSI_VECTORS,
         min=0,
+        max=MAX_OPTION_VALUE,
         help="""
-MSI-X vectors kept for the guest's other devices (disks, controllers,
-balloon) out of ``msi_vector_budget``.
+MSI-X vectors kept for the guest's other devices (disks,
+controllers, balloon).
+
+The guest's NICs may use ``msi_vector_budget`` (or the flavor's
+``mq:msi_vector_budget``) minus this.
+
+Related options:
+
+* ``msi_vector_budget``
 """),
 ]
 
@@ -73,5 +106,9 @@ def register_opts(conf):
 
 
 def list_opts():
-    """The oslo.config.opts entry point: nova-mq's options by group."""
-    return {GROUP: OPTS}
+    """The oslo.config.opts entry point: [(group, options)].
+
+    The shape oslo-config-generator and oslo.config's Sphinx extension
+    iterate (a dict would give them its keys only).
+    """
+    return [(GROUP, OPTS)]

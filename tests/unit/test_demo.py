@@ -38,3 +38,28 @@ def test_demo_plans_the_guest_through_novas_objects():
     assert 'nova-mq 64 of 64' in text
     assert text.count('MultiqueueGuestInterface, written by nova-mq') == 6
     assert text.count('<driver name="vhost" queues="11"/>') == 1
+
+
+def test_driver_classes_are_exported_lazily():
+    import subprocess
+    import sys
+    code = ('import sys, nova_mq\n'
+            'assert "nova_mq.vif" not in sys.modules\n'
+            'assert "nova_mq.driver" not in sys.modules\n'
+            'from nova_mq import vif, driver\n'
+            'assert nova_mq.MultiqueueVIFDriver is vif.MultiqueueVIFDriver\n'
+            'assert nova_mq.MultiqueueLibvirtDriver is '
+            'driver.MultiqueueLibvirtDriver\n'
+            'assert nova_mq.MultiqueueGuestInterface is '
+            'vif.MultiqueueGuestInterface\n'
+            'try:\n'
+            '    nova_mq.NoSuchThing\n'
+            'except AttributeError as e:\n'
+            '    assert "NoSuchThing" in str(e)\n'
+            'else:\n'
+            '    raise SystemExit("no AttributeError")\n'
+            'print("ok")\n')
+    out = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().endswith('ok')
