@@ -3,11 +3,11 @@
 # packages bindep.txt lists (through bindep, as OpenStack's CI does) and
 # tox.  Safe to run again: it installs only what is missing.
 #
-#   tools/install-deps.sh [PROFILE ...]     default profiles: compile test
+#   tools/install-deps.sh [PROFILE ...]     default: compile test functional
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profiles=("$@")
-[ ${#profiles[@]} -gt 0 ] || profiles=(compile test)
+[ ${#profiles[@]} -gt 0 ] || profiles=(compile test functional)
 
 PY=${PYTHON:-python3}
 SUDO=""
