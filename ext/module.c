@@ -337,12 +337,11 @@ nmq_bind_keywords(NmqState *st, const char *fname, PyObject *const *args,
 
 /*
  * The cached layout of kwnames (at most n <= NMQ_BIND_MAX_KW names) for
- * ids, worked out and cached now if it is not.  NULL with TypeError set
- * for an unknown keyword.
+ * ids, worked out and cached now if it is not.  NULL, with no exception
+ * set, when a keyword is unknown: nmq_bind_keywords() then reports it.
  */
 static const NmqBindLayout *
-nmq_bind_layout(NmqState *st, const char *fname, PyObject *kwnames,
-                const NmqName *ids, int n)
+nmq_bind_layout(NmqState *st, PyObject *kwnames, const NmqName *ids, int n)
 {
     size_t h = ((size_t)kwnames >> 4) ^ ((size_t)ids >> 3);
     NmqBindLayout *c = &st->bind_cache[h % NMQ_BIND_CACHE];
@@ -352,15 +351,10 @@ nmq_bind_layout(NmqState *st, const char *fname, PyObject *kwnames,
     if (c->kwnames == kwnames && c->ids == ids)
         return c;
     for (i = 0; i < PyTuple_GET_SIZE(kwnames); i++) {
-        PyObject *kw = PyTuple_GET_ITEM(kwnames, i);
-        int j = nmq_bind_slot(st, kw, ids, n);
+        int j = nmq_bind_slot(st, PyTuple_GET_ITEM(kwnames, i), ids, n);
 
-        if (j == n) {
-            PyErr_Format(PyExc_TypeError,
-                         "%s() got an unexpected keyword argument '%U'", fname,
-                         kw);
+        if (j == n)
             return NULL;
-        }
         slot[i] = (unsigned char)j;
     }
     memcpy(c->slot, slot, (size_t)i);
@@ -394,14 +388,12 @@ nmq_bind(NmqState *st, const char *fname, PyObject *const *args,
         out[j] = j < nargs ? args[j] : NULL;
     if (nkw == 0)
         return 0;
-    if (nkw > n) /* one is unknown or repeated: found without caching */
-        return nmq_bind_keywords(st, fname, args, nargs, kwnames, ids, n, NULL,
-                                 out);
-    layout = nmq_bind_layout(st, fname, kwnames, ids, n);
-    if (layout == NULL)
-        return -1;
+    /* More keywords than names means one is unknown or repeated; an
+     * unknown one has no layout.  nmq_bind_keywords() reports either. */
+    if (nkw <= n)
+        layout = nmq_bind_layout(st, kwnames, ids, n);
     return nmq_bind_keywords(st, fname, args, nargs, kwnames, ids, n,
-                             layout->slot, out);
+                             layout ? layout->slot : NULL, out);
 }
 
 /* ------------------------------------------------------------------ */
