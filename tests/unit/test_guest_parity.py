@@ -54,6 +54,8 @@ import nova.conf
 import nova_mq
 from nova_mq import driver as mq_driver
 
+from testlib import fill_template
+
 CONF = nova.conf.CONF
 objects.register_all()
 
@@ -144,14 +146,6 @@ KINDS = {
 }
 
 
-def _fill(value, n):
-    if isinstance(value, str):
-        return value % {'n': '%08x' % n, 'f': n % 8}
-    if isinstance(value, dict):
-        return {k: _fill(v, n) for k, v in value.items()}
-    return value
-
-
 def make_vif(kind, n, profile=None):
     """VIF number n (its MAC and port ID derive from n) of this kind."""
     vif_type, vnic_type, details, base_profile, network = KINDS[kind]
@@ -163,8 +157,8 @@ def make_vif(kind, n, profile=None):
             instanceid=INSTANCE_UUID)
     return network_model.VIF(
         id=port, address='fa:16:3e:00:%02x:%02x' % (n // 256, n % 256),
-        type=vif_type, vnic_type=vnic_type, details=_fill(details, n),
-        profile=dict(_fill(base_profile, n), **(profile or {})),
+        type=vif_type, vnic_type=vnic_type, details=fill_template(details, n),
+        profile=dict(fill_template(base_profile, n), **(profile or {})),
         network=network(), devname=('tap' + port)[:14],
         ovs_interfaceid=port, active=True, **kwargs)
 

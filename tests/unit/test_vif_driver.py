@@ -42,6 +42,8 @@ from nova_mq import _engine
 from nova_mq import exception as mq_exception
 from nova_mq import vif as mq_vif
 
+from testlib import fill_template
+
 CONF = nova.conf.CONF
 objects.register_all()
 os_vif.objects.register_all()
@@ -88,14 +90,6 @@ VNIC_TYPES = sorted(v for k, v in vars(network_model).items()
                     if k.startswith('VNIC_TYPE_'))
 
 
-def _fill(value, n):
-    if isinstance(value, str):
-        return value % {'n': '%08x' % n, 'f': n % 8}
-    if isinstance(value, dict):
-        return {k: _fill(v, n) for k, v in value.items()}
-    return value
-
-
 def make_vif(vif_type=network_model.VIF_TYPE_OVS,
              vnic_type=network_model.VNIC_TYPE_NORMAL, n=1, profile=None,
              mac=None):
@@ -113,8 +107,10 @@ def make_vif(vif_type=network_model.VIF_TYPE_OVS,
             instanceid=INSTANCE_UUID)
     return network_model.VIF(
         id=port, address=mac or 'fa:16:3e:01:00:%02x' % n, type=vif_type,
-        vnic_type=vnic_type, details=_fill(DETAILS.get(vif_type, {}), n),
-        profile=dict(_fill(PROFILE, n), **(profile or {})), network=network,
+        vnic_type=vnic_type,
+        details=fill_template(DETAILS.get(vif_type, {}), n),
+        profile=dict(fill_template(PROFILE, n), **(profile or {})),
+        network=network,
         devname=('tap' + port)[:14], ovs_interfaceid=port, active=True,
         **kwargs)
 

@@ -56,3 +56,13 @@ def assert_no_growth(churn, calls, rss_kib=2048, objects=100):
     assert len(gc.get_objects()) - objects_before < objects
     if not _under_asan():
         assert _rss_kib() - rss_before < rss_kib
+
+
+def fill_template(value, n):
+    """value with %(n)s (n as 8 hex digits) and %(f)s (n % 8, a PCI
+    function) filled in, through nested dicts: one fake port of many."""
+    if isinstance(value, str):
+        return value % {'n': '%08x' % n, 'f': n % 8}
+    if isinstance(value, dict):
+        return {k: fill_template(v, n) for k, v in value.items()}
+    return value
