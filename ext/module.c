@@ -29,6 +29,8 @@
 #include <Python.h>
 #include <structmember.h>
 
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/utsname.h>
 
@@ -127,6 +129,8 @@ static const char *const nmq_name_strs[] = {NMQ_NAMES(NMQ_NAME_STR)};
 
 #define NMQ_MODEL_CACHE 32
 #define NMQ_REASON_CACHE 64
+#define NMQ_PLAN_CACHE 64      /* a power of two */
+#define NMQ_PLAN_CACHE_NICS 16 /* GuestPlans of more NICs are not kept */
 #define NMQ_BIND_CACHE 16
 #define NMQ_ATTR_TABLE 128 /* a power of two above twice the names */
 #define NMQ_BIND_MAX_KW 64
@@ -159,6 +163,13 @@ typedef struct {
     /* Recently built reason tuples, by reason bit set. */
     unsigned long reason_masks[NMQ_REASON_CACHE];
     PyObject *reason_tuples[NMQ_REASON_CACHE];
+    /* Recently built plans, by content.  NicPlan and GuestPlan are
+     * immutable, and guests repeat the same few: a plan equal to a kept
+     * one is that one (direct-mapped, like the reason tuples). */
+    NmqNicPlan nic_keys[NMQ_PLAN_CACHE];
+    PyObject *nic_plans[NMQ_PLAN_CACHE];
+    NmqGuestPlan guest_keys[NMQ_PLAN_CACHE];
+    PyObject *guest_plans[NMQ_PLAN_CACHE];
     /* Recently bound keyword layouts, by kwnames tuple. */
     NmqBindLayout bind_cache[NMQ_BIND_CACHE];
     int packed_default;     /* the installed Nova knows packed rings */
@@ -558,6 +569,7 @@ typedef struct {
     NmqNicPlan *plans;
     NmqNicScratch *scratch;
     NmqStr *models;
+    /* Not zeroed (nmq_plan_call_init): written before they are read. */
     NmqScratch specs[5];
     NmqScratch props[2];
     NmqScratch misc[4];
@@ -566,6 +578,13 @@ typedef struct {
     NmqNicPlan plans_small[NMQ_SMALL_NICS];
     NmqNicScratch scratch_small[NMQ_SMALL_NICS];
 } NmqPlanCall;
+
+/* Zero what c owns and reads; its buffers (1.5 KB) are left as they are. */
+static void
+nmq_plan_call_init(NmqPlanCall *c)
+{
+    memset(c, 0, offsetof(NmqPlanCall, specs));
+}
 
 static void
 nmq_plan_call_free(NmqPlanCall *c)
@@ -950,6 +969,100 @@ error:
     return NULL;
 }
 
+/* Mix a word into a cache hash. */
+static inline uint64_t
+nmq_mix(uint64_t h, uint64_t v)
+{
+    return (h ^ v) * 0x9E3779B97F4A7C15ULL;
+}
+
+static inline size_t
+nmq_cache_slot(uint64_t h)
+{
+    return (size_t)(h >> 32) & (NMQ_PLAN_CACHE - 1);
+}
+
+static int
+nmq_nic_plan_eq(const NmqNicPlan *a, const NmqNicPlan *b)
+{
+    return a->driver == b->driver && a->model == b->model &&
+           a->queues == b->queues && a->rx_queue_size == b->rx_queue_size &&
+           a->tx_queue_size == b->tx_queue_size && a->packed == b->packed &&
+           a->multiqueue == b->multiqueue && a->requested == b->requested &&
+           a->msi_vectors == b->msi_vectors &&
+           a->vhost_memory == b->vhost_memory && a->reasons == b->reasons;
+}
+
+/*
+ * The NicPlan for p: the kept one if equal (driver and model are the
+ * engine's static strings, so equal by address), else a new one, kept.
+ * New reference.
+ */
+static PyObject *
+nmq_nic_plan_get(NmqState *st, const NmqNicPlan *p)
+{
+    uint64_t h = 0;
+    size_t slot;
+    PyObject *t;
+
+    h = nmq_mix(h, (uint64_t)(uintptr_t)p->driver);
+    h = nmq_mix(h, (uint64_t)(uintptr_t)p->model);
+    h = nmq_mix(h,
+                (uint64_t)(unsigned)p->queues << 32 | (unsigned)p->requested);
+    h = nmq_mix(h, (uint64_t)(unsigned)p->rx_queue_size << 32 |
+                       (unsigned)p->tx_queue_size);
+    h = nmq_mix(h, (uint64_t)(unsigned)p->msi_vectors << 8 |
+                       (uint64_t)(unsigned)(p->packed + 1) << 2 |
+                       (uint64_t)(p->multiqueue != 0));
+    h = nmq_mix(h, (uint64_t)p->vhost_memory);
+    slot = nmq_cache_slot(nmq_mix(h, (uint64_t)p->reasons));
+    if (st->nic_plans[slot] != NULL && nmq_nic_plan_eq(&st->nic_keys[slot], p))
+        return Py_NewRef(st->nic_plans[slot]);
+    t = nmq_nic_plan_to_py(st, p);
+    if (t == NULL)
+        return NULL;
+    Py_XSETREF(st->nic_plans[slot], Py_NewRef(t));
+    st->nic_keys[slot] = *p;
+    return t;
+}
+
+/* The kept GuestPlan equal to (g, nics), or NULL; sets *slot_out. */
+static PyObject *
+nmq_guest_plan_find(NmqState *st, const NmqGuestPlan *g, PyObject *nics,
+                    size_t *slot_out)
+{
+    Py_ssize_t n = PyTuple_GET_SIZE(nics);
+    Py_ssize_t i;
+    uint64_t h = 0;
+    PyObject *kept;
+    PyObject *kept_nics;
+    const NmqGuestPlan *k;
+
+    h = nmq_mix(h, (uint64_t)g->msi_vectors);
+    h = nmq_mix(h, (uint64_t)g->msi_budget);
+    h = nmq_mix(h, (uint64_t)g->vhost_memory);
+    h = nmq_mix(h, (uint64_t)g->warnings);
+    for (i = 0; i < n; i++)
+        h = nmq_mix(h, (uint64_t)(uintptr_t)PyTuple_GET_ITEM(nics, i));
+    *slot_out = nmq_cache_slot(nmq_mix(h, (uint64_t)n));
+    kept = st->guest_plans[*slot_out];
+    if (kept == NULL)
+        return NULL;
+    k = &st->guest_keys[*slot_out];
+    kept_nics = PyStructSequence_GET_ITEM(kept, 0);
+    if (k->msi_vectors != g->msi_vectors || k->msi_budget != g->msi_budget ||
+        k->vhost_memory != g->vhost_memory || k->warnings != g->warnings ||
+        PyTuple_GET_SIZE(kept_nics) != n)
+        return NULL;
+    /* NicPlans come from their cache: equal ones are the same object as
+     * long as the kept GuestPlan holds them. */
+    for (i = 0; i < n; i++) {
+        if (PyTuple_GET_ITEM(kept_nics, i) != PyTuple_GET_ITEM(nics, i))
+            return NULL;
+    }
+    return kept;
+}
+
 /* Build the GuestPlan from the engine's output. New reference. */
 static PyObject *
 nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
@@ -957,6 +1070,8 @@ nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
     PyObject *t = NULL;
     PyObject *nics = NULL;
     PyObject *warns = NULL;
+    PyObject *kept;
+    size_t slot = 0;
     size_t i;
     int w;
     int nw = 0;
@@ -965,11 +1080,16 @@ nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
     if (nics == NULL)
         goto error;
     for (i = 0; i < c->in.n_nics; i++) {
-        PyObject *p = nmq_nic_plan_to_py(st, &c->plans[i]);
+        PyObject *p = nmq_nic_plan_get(st, &c->plans[i]);
 
         if (p == NULL)
             goto error;
         PyTuple_SET_ITEM(nics, (Py_ssize_t)i, p);
+    }
+    if (c->in.n_nics <= NMQ_PLAN_CACHE_NICS &&
+        (kept = nmq_guest_plan_find(st, g, nics, &slot)) != NULL) {
+        Py_DECREF(nics);
+        return Py_NewRef(kept);
     }
     for (w = 0; w < NMQ_WARN__COUNT; w++)
         nw += (g->warnings >> w) & 1UL;
@@ -996,6 +1116,10 @@ nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
     }
     /* Holds NicPlans and tuples of str: no cycle possible. */
     PyObject_GC_UnTrack(t);
+    if (c->in.n_nics <= NMQ_PLAN_CACHE_NICS) {
+        Py_XSETREF(st->guest_plans[slot], Py_NewRef(t));
+        st->guest_keys[slot] = *g;
+    }
     return t;
 error:
     Py_XDECREF(nics);
@@ -1062,7 +1186,7 @@ nmq_py_plan(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     NmqPlanCall c;
     struct utsname uts;
 
-    memset(&c, 0, sizeof(c));
+    nmq_plan_call_init(&c);
     if (nmq_bind(st, "plan", args, nargs, kwnames, ids, 9, 9, a) < 0)
         return NULL;
     if (nmq_plan_read_scalars(st, a, &c, &uts) < 0 ||
@@ -1216,7 +1340,7 @@ nmq_policy_new(PyTypeObject *type, PyObject *args, PyObject *kwargs)
     if (module == NULL)
         return NULL;
     st = nmq_state(module);
-    memset(&c, 0, sizeof(c));
+    nmq_plan_call_init(&c);
     /* Reuse plan()'s binding: args + kwargs as a vectorcall stack. */
     stack = nmq_vector_args(args, kwargs, &kwnames);
     if (stack == NULL)
@@ -1949,12 +2073,17 @@ static int
 nmq_traverse(PyObject *module, visitproc visit, void *arg)
 {
     NmqState *st = nmq_state(module);
+    int i;
 
     Py_VISIT(st->error);
     Py_VISIT(st->error_factory);
     Py_VISIT(st->nic_plan);
     Py_VISIT(st->guest_plan);
     Py_VISIT(st->policy);
+    for (i = 0; i < NMQ_PLAN_CACHE; i++) {
+        Py_VISIT(st->nic_plans[i]);
+        Py_VISIT(st->guest_plans[i]);
+    }
     return 0;
 }
 
@@ -1983,6 +2112,10 @@ nmq_clear(PyObject *module)
     }
     for (i = 0; i < NMQ_REASON_CACHE; i++)
         Py_CLEAR(st->reason_tuples[i]);
+    for (i = 0; i < NMQ_PLAN_CACHE; i++) {
+        Py_CLEAR(st->nic_plans[i]);
+        Py_CLEAR(st->guest_plans[i]);
+    }
     for (i = 0; i < NMQ_BIND_CACHE; i++) {
         Py_CLEAR(st->bind_cache[i].kwnames);
         st->bind_cache[i].ids = NULL;

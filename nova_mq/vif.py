@@ -64,7 +64,7 @@ LOG = logging.getLogger(__name__)
 #: and Nova's own result is used for that NIC.
 USER_ERRORS = (nova_exception.NovaException,)
 
-_IMAGE_PROPS = ('hw_vif_multiqueue_enabled', 'hw_virtio_packed_ring')
+_IMAGE_PROP_NAMES = ('hw_vif_multiqueue_enabled', 'hw_virtio_packed_ring')
 
 
 class GuestContext(object):
@@ -191,36 +191,44 @@ class MultiqueueGuestInterface(_InNovasPlace, metaclass=_AnyGuestInterface):
         return etree.fromstring(xml)
 
 
-def _field(obj, name):
-    """A Nova object's field if set, else None (never a lazy load)."""
-    return getattr(obj, name) if _is_set(obj, name) else None
+def _attr_name(name):
+    """Where oslo.versionedobjects keeps field ``name`` of an object."""
+    return ovo_base._get_attrname(name)
 
 
-def _is_set(obj, name):
-    """obj.obj_attr_is_set(name), for a name that is one of obj's fields.
+_VCPUS = _attr_name('vcpus')
+_EXTRA_SPECS = _attr_name('extra_specs')
+_NAME = _attr_name('name')
+_PROPERTIES = _attr_name('properties')
+_INFO_CACHE = _attr_name('info_cache')
+_IMAGE_PROPS = tuple((name, _attr_name(name)) for name in _IMAGE_PROP_NAMES)
 
-    oslo.versionedobjects' own test, without the list of all of the
-    object's fields obj_attr_is_set() builds first to check the name (1 us
-    for an Instance or ImageMetaProps, on every get_config()).
+
+def _values(obj):
+    """A Nova object's set fields, by _attr_name (never a lazy load).
+
+    oslo.versionedobjects keeps a set field as an instance attribute; a
+    field that is not set is not there.  Read so, a field costs one dict
+    look-up instead of a Python property call (get_config runs this for
+    every guest, on caches that are cold: it matters there).
     """
-    return hasattr(obj, ovo_base._get_attrname(name))
+    return getattr(obj, '__dict__', None) or {}
 
 
 def _image_properties(image_meta):
-    props = image_meta.properties
-    fields = props.fields
-    return {name: getattr(props, name) for name in _IMAGE_PROPS
-            if name in fields and _is_set(props, name)}
+    props = _values(_values(image_meta).get(_PROPERTIES))
+    return {name: props[attr] for name, attr in _IMAGE_PROPS
+            if attr in props}
+
+
+def _uuid(instance):
+    """The instance's UUID for a log line, or None."""
+    return getattr(instance, 'uuid', None)
 
 
 def _cached_network_info(instance):
     """The instance's network info, if loaded; never a database call."""
-    try:
-        if not _is_set(instance, 'info_cache'):
-            return None
-        cache = instance.info_cache
-    except (AttributeError, NotImplementedError):
-        return None
+    cache = _values(instance).get(_INFO_CACHE)
     network_info = cache.network_info if cache is not None else None
     return network_info if isinstance(network_info, list) else None
 
@@ -243,21 +251,26 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
             'vif_models': nova_vif.SUPPORTED_VIF_MODELS.get(virt_type),
         }
 
-    def _engine_nic(self, vif, model, fixed_queues):
-        nic = {'vif_type': vif.get('type'),
-               'vnic_type': vif.get('vnic_type'),
-               'model': model,
-               'profile': vif.get('profile')}
-        queues = fixed_queues.get(vif.get('address'))
-        if queues is not None:
-            nic['fixed_queues'] = queues
-        return nic
+    @staticmethod
+    def _engine_nics(vifs, model, fixed_queues):
+        nics = []
+        for vif in vifs:
+            nic = {'vif_type': vif.get('type'),
+                   'vnic_type': vif.get('vnic_type'),
+                   'model': model,
+                   'profile': vif.get('profile')}
+            if fixed_queues:
+                queues = fixed_queues.get(vif.get('address'))
+                if queues is not None:
+                    nic['fixed_queues'] = queues
+            nics.append(nic)
+        return nics
 
     def plan_guest(self, instance, vif, image_meta, flavor, virt_type):
         """The engine's GuestPlan for the guest of vif, and vif's index."""
         ctx = _GUEST.get()
         vifs = None
-        fixed = {}
+        fixed = None
         if ctx is not None:
             vifs = ctx.network_info
             fixed = ctx.fixed_queues
@@ -273,24 +286,30 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
         key = (id(flavor), id(image_meta), virt_type, tuple(macs))
         plan = ctx.cached(key) if ctx is not None else None
         if plan is None:
-            if not isinstance(image_meta, objects.ImageMeta):
-                image_meta = objects.ImageMeta.from_dict(image_meta or {})
-            model = self.get_vif_model(image_meta=image_meta)
-            # Read as Nova's hardware.py reads it: unset is {}, not a
-            # lazy load (which fails for a flavor that is not in the DB).
-            # (flavor.get('extra_specs', {}), without its two lists of the
-            # flavor's fields.)
-            plan = nova_mq.plan_guest(
-                flavor.vcpus,
-                flavor.extra_specs if _is_set(flavor, 'extra_specs') else {},
-                _image_properties(image_meta), virt_type,
-                {'kernel_release': os.uname().release},
-                self._options(virt_type),
-                [self._engine_nic(v, model, fixed) for v in vifs],
-                _field(flavor, 'name'), _field(image_meta, 'name'))
+            plan = self._plan(vifs, image_meta, flavor, virt_type, fixed)
             if ctx is not None:
                 ctx.remember(key, plan)
         return plan, index
+
+    def _plan(self, vifs, image_meta, flavor, virt_type, fixed):
+        if not isinstance(image_meta, objects.ImageMeta):
+            image_meta = objects.ImageMeta.from_dict(image_meta or {})
+        model = self.get_vif_model(image_meta=image_meta)
+        options = self._options(virt_type)
+        # Nova reads the kernel only without [libvirt]max_queues; so does
+        # the engine (it never parses '').
+        host = {'kernel_release': '' if options['max_queues'] else
+                os.uname().release}
+        # Read as Nova's hardware.py reads them: unset extra specs are {},
+        # not a lazy load (which fails for a flavor that is not in the DB).
+        values = _values(flavor)
+        vcpus = values.get(_VCPUS)
+        return nova_mq.plan_guest(
+            flavor.vcpus if vcpus is None else vcpus,
+            values.get(_EXTRA_SPECS) or {}, _image_properties(image_meta),
+            virt_type, host, options,
+            self._engine_nics(vifs, model, fixed), values.get(_NAME),
+            _values(image_meta).get(_NAME))
 
     def get_vif_model(self, image_meta=None, vif_model=None):
         models = _MODELS.get()
@@ -316,7 +335,6 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
             _MODELS.reset(models)
 
     def _planned_config(self, instance, vif, image_meta, flavor, virt_type):
-        uuid = getattr(instance, 'uuid', None)
         try:
             plan, index = self.plan_guest(instance, vif, image_meta, flavor,
                                           virt_type)
@@ -330,13 +348,14 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
             # for a NIC Nova does not check (a PCI hostdev), builds it.
             LOG.debug('nova-mq: instance %(uuid)s NIC %(mac)s: %(error)s; '
                       'Nova\'s own code decides.',
-                      {'uuid': uuid, 'mac': vif.get('address'), 'error': e})
+                      {'uuid': _uuid(instance), 'mac': vif.get('address'),
+                       'error': e})
             nic = None
         except Exception:
             LOG.warning('nova-mq could not plan NIC %(mac)s of instance '
                         '%(uuid)s; it gets Nova\'s own queue settings.',
-                        {'mac': vif.get('address'), 'uuid': uuid},
-                        exc_info=True)
+                        {'mac': vif.get('address'),
+                         'uuid': _uuid(instance)}, exc_info=True)
             nic = None
         # The line's values are read only when it is written (~3 us).
         if nic is not None and LOG.isEnabledFor(logging.DEBUG):
@@ -345,7 +364,7 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
                       'queues=%(queues)s (requested %(requested)d), '
                       '%(msi)d MSI vectors of the guest\'s %(guest_msi)d/'
                       '%(budget)d, vhost %(mem)d bytes; %(reasons)s',
-                      {'uuid': uuid, 'mac': vif.get('address'),
+                      {'uuid': _uuid(instance), 'mac': vif.get('address'),
                        'vif_type': vif.get('type'), 'model': nic.model,
                        'driver': nic.driver, 'queues': nic.queues,
                        'requested': nic.requested, 'msi': nic.msi_vectors,
@@ -401,8 +420,7 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
         its traceback): Nova's own rule decides.  User input errors raise,
         as get_config() does.
         """
-        names = {'mac': vif.get('address'),
-                 'uuid': getattr(instance, 'uuid', None)}
+        names = {'mac': vif.get('address'), 'uuid': _uuid(instance)}
         try:
             plan, index = self.plan_guest(
                 instance, vif, instance.image_meta, instance.flavor,

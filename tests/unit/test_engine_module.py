@@ -182,6 +182,52 @@ def test_plan_result_shape():
     assert empty.nics == () and empty.msi_vectors == 0
 
 
+def test_equal_plans_are_shared():
+    """Plans are immutable: an equal one comes back, not a copy."""
+    specs = {'hw:vif_multiqueue_enabled': 'true'}
+    first = nova_mq.plan_guest(4, specs, host=HOST, nics=[OVS, OVS])
+    again = nova_mq.plan_guest(4, dict(specs), host=dict(HOST),
+                               nics=[dict(OVS), dict(OVS)])
+    assert again is first
+    assert first.nics[0] is first.nics[1]
+    other = nova_mq.plan_guest(5, specs, host=HOST, nics=[OVS, OVS])
+    assert other is not first and other.nics[0].queues == 5
+    # A guest differing only in one NIC's plan is another plan.
+    low = nova_mq.plan_guest(4, specs, host=HOST,
+                             nics=[OVS, dict(OVS, profile={'mq_queues': 2})])
+    assert low is not first and low.nics[0] is first.nics[0]
+    assert low.nics[1].queues == 2
+
+
+def test_shared_plans_never_mix_up_guests():
+    """Far more distinct plans than are kept, in a scrambled order: each
+    result is the plan of its own guest (compared with a fresh one made
+    where no other guest ran in between)."""
+    rng = random.Random(11)
+    guests = []
+    for vcpus in range(1, 90):
+        for profile in ({}, {'mq_queues': 2}, {'mq_throughput': 'low'}):
+            nics = [dict(OVS, profile=profile)] * rng.randint(1, 3)
+            guests.append((vcpus, nics))
+    specs = {'hw:vif_multiqueue_enabled': 'true'}
+    expected = {}
+    for vcpus, nics in guests:
+        plan = nova_mq.plan_guest(vcpus, specs, host=HOST, nics=nics)
+        expected[vcpus, str(nics)] = tuple(tuple(n) for n in plan.nics) + (
+            tuple(plan[1:]),)
+    for _ in range(3):
+        rng.shuffle(guests)
+        for vcpus, nics in guests:
+            plan = nova_mq.plan_guest(vcpus, specs, host=HOST, nics=nics)
+            got = tuple(tuple(n) for n in plan.nics) + (tuple(plan[1:]),)
+            assert got == expected[vcpus, str(nics)]
+            assert len(plan.nics) == len(nics)
+            want = 1 if nics[0]['profile'] else min(vcpus, 256)
+            if nics[0]['profile'].get('mq_queues'):
+                want = min(2, vcpus)
+            assert (plan.nics[0].queues or 1) == want
+
+
 def test_guest_policy_plans_as_plan_guest_does():
     rng = random.Random(7)
     profiles = [{}, {'mq_queues': 3}, {'mq_queues': '2'},
