@@ -30,7 +30,9 @@ image_name=None)``
     ``vif_models`` (models valid for the virt type).  ``nics``: dicts with
     ``vif_type``, ``vnic_type``, ``model`` (resolved), ``profile`` (the
     port's binding profile: ``mq_queues``, ``mq_throughput``) and
-    ``fixed_queues`` (a running NIC's queues).  Returns a ``GuestPlan``.
+    ``fixed_queues`` (a running NIC's queues).  Returns a ``GuestPlan``,
+    a struct sequence of ``NicPlan`` objects: immutable, so the engine hands
+    out the same object again for an equal plan asked for soon after.
 
 ``GuestPolicy(vcpus, extra_specs=None, image_properties=None,
 virt_type='kvm', host=None, options=None, flavor_name=None,
