@@ -449,6 +449,12 @@ nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
         *out = NMQ_STR_NONE;
         return 0;
     }
+    if (PyUnicode_Check(o) && PyUnicode_IS_COMPACT_ASCII(o)) {
+        /* The common case: an ASCII str is its own UTF-8. */
+        out->s = (const char *)PyUnicode_DATA(o);
+        out->len = (size_t)PyUnicode_GET_LENGTH(o);
+        return 0;
+    }
     if (PyUnicode_Check(o)) {
         out->s = PyUnicode_AsUTF8AndSize(o, &len);
         if (out->s == NULL) {
@@ -513,19 +519,68 @@ nmq_dict_str(NmqState *st, const char *what, const char *dname, PyObject *d,
 }
 
 /*
- * dict d's key as a long in [lo, hi], reported as keyname; absent or None
- * gives dflt.  Booleans and other types are invalid values.  Returns 0 or
- * -1 (exception set).
+ * Look key up in dict d while it may hold more of the keys asked for:
+ * *left counts d's entries not found yet (keys are unique), so once every
+ * entry was found the rest are absent without a lookup.  *out is borrowed
+ * or NULL.  Returns 0, or -1 with an exception set.
  */
 static int
-nmq_dict_long_key(NmqState *st, const char *keyname, PyObject *d, NmqName key,
-                  long dflt, long lo, long hi, long *out)
+nmq_dict_next_get(PyObject *d, PyObject *key, Py_ssize_t *left, PyObject **out)
 {
-    PyObject *v = NULL;
+    *out = NULL;
+    if (*left <= 0)
+        return 0;
+    *out = PyDict_GetItemWithError(d, key);
+    if (*out != NULL)
+        (*left)--;
+    else if (PyErr_Occurred())
+        return -1;
+    return 0;
+}
+
+/*
+ * The n names ids of d (a dict, or None / NULL: all absent) as NmqStrs
+ * (see nmq_to_str) into *out[i], with scratch[i].  dname names d when it
+ * is not a dict.  Returns 0 or -1.
+ */
+static int
+nmq_dict_strs(NmqState *st, const char *dname, PyObject *d, const NmqName *ids,
+              int n, NmqScratch *scratch, NmqStr **out)
+{
+    Py_ssize_t left;
+    int i;
+
+    for (i = 0; i < n; i++)
+        *out[i] = NMQ_STR_NONE;
+    if (d == NULL || d == Py_None)
+        return 0;
+    if (!PyDict_Check(d)) {
+        nmq_raise_type(st, "plan", dname, d, "a dict");
+        return -1;
+    }
+    left = PyDict_GET_SIZE(d);
+    for (i = 0; i < n; i++) {
+        PyObject *v;
+
+        if (nmq_dict_next_get(d, NAME(st, ids[i]), &left, &v) < 0 ||
+            nmq_to_str(st, "plan", nmq_name_strs[ids[i]], v, &scratch[i],
+                       out[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/*
+ * v (borrowed; NULL when absent) as a long in [lo, hi], reported as
+ * keyname; absent or None gives dflt.  Booleans and other types are
+ * invalid values.  Returns 0 or -1 (exception set).
+ */
+static int
+nmq_long_value(NmqState *st, const char *keyname, PyObject *v, long dflt,
+               long lo, long hi, long *out)
+{
     long x;
 
-    if (nmq_dict_get(st, "plan", keyname, d, NAME(st, key), &v) < 0)
-        return -1;
     if (v == NULL || v == Py_None) {
         *out = dflt;
         return 0;
@@ -546,6 +601,18 @@ nmq_dict_long_key(NmqState *st, const char *keyname, PyObject *d, NmqName key,
     }
     *out = x;
     return 0;
+}
+
+/* dict d's key as a long in [lo, hi]: see nmq_long_value. */
+static int
+nmq_dict_long_key(NmqState *st, const char *keyname, PyObject *d, NmqName key,
+                  long dflt, long lo, long hi, long *out)
+{
+    PyObject *v = NULL;
+
+    if (nmq_dict_get(st, "plan", keyname, d, NAME(st, key), &v) < 0)
+        return -1;
+    return nmq_long_value(st, keyname, v, dflt, lo, hi, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -597,29 +664,26 @@ nmq_plan_call_free(NmqPlanCall *c)
     PyMem_Free(c->models);
 }
 
-/* Read the flavor extra specs and image properties into c->in. */
+/* Read the flavor extra specs and image properties into c->in.  The keys
+ * are looked up most common first. */
 static int
 nmq_plan_read_specs(NmqState *st, PyObject *specs, PyObject *props,
                     NmqPlanCall *c)
 {
+    static const NmqName spec_ids[] = {N_HW_MQ, N_MQ_THROUGHPUT,
+                                       N_MQ_MAX_QUEUES, N_MQ_MSI_BUDGET,
+                                       N_HW_PACKED};
+    static const NmqName prop_ids[] = {N_IMG_MQ, N_IMG_PACKED};
     NmqGuestIn *in = &c->in;
-    const char *w = "plan";
+    NmqStr *spec_out[] = {&in->flavor_mq_enabled, &in->flavor_throughput,
+                          &in->flavor_max_queues, &in->flavor_msi_budget,
+                          &in->flavor_packed};
+    NmqStr *prop_out[] = {&in->image_mq_enabled, &in->image_packed};
 
-    if (nmq_dict_str(st, w, "extra_specs", specs, N_HW_MQ, &c->specs[0],
-                     &in->flavor_mq_enabled) < 0 ||
-        nmq_dict_str(st, w, "extra_specs", specs, N_HW_PACKED, &c->specs[1],
-                     &in->flavor_packed) < 0 ||
-        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_THROUGHPUT, &c->specs[2],
-                     &in->flavor_throughput) < 0 ||
-        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_MAX_QUEUES, &c->specs[3],
-                     &in->flavor_max_queues) < 0 ||
-        nmq_dict_str(st, w, "extra_specs", specs, N_MQ_MSI_BUDGET, &c->specs[4],
-                     &in->flavor_msi_budget) < 0)
-        return -1;
-    if (nmq_dict_str(st, w, "image_properties", props, N_IMG_MQ, &c->props[0],
-                     &in->image_mq_enabled) < 0 ||
-        nmq_dict_str(st, w, "image_properties", props, N_IMG_PACKED,
-                     &c->props[1], &in->image_packed) < 0)
+    if (nmq_dict_strs(st, "extra_specs", specs, spec_ids, 5, c->specs,
+                      spec_out) < 0 ||
+        nmq_dict_strs(st, "image_properties", props, prop_ids, 2, c->props,
+                      prop_out) < 0)
         return -1;
     return 0;
 }
@@ -708,23 +772,29 @@ nmq_plan_read_options(NmqState *st, PyObject *opts, NmqPlanCall *c)
 }
 
 /*
- * d[key] (d a dict or NULL) as an NmqStr for NIC i.  A str, the common
- * case, is read directly; anything else goes through nmq_to_str with the
- * key "nics[i].<key>", formatted only then.  Returns 0 or -1.
+ * d[key] (d a dict or NULL; *left as nmq_dict_next_get counts) as an
+ * NmqStr for NIC i.  A str, the common case, is read directly; anything
+ * else goes through nmq_to_str with the key "nics[i].<key>", formatted only
+ * then.  Returns 0 or -1.
  */
 static int
 nmq_nic_str(NmqState *st, PyObject *d, Py_ssize_t i, NmqName key,
-            NmqScratch *scratch, NmqStr *out)
+            Py_ssize_t *left, NmqScratch *scratch, NmqStr *out)
 {
     PyObject *v = NULL;
     Py_ssize_t len = 0;
     char name[64];
 
     *out = NMQ_STR_NONE;
-    if (d != NULL && (v = PyDict_GetItemWithError(d, NAME(st, key))) == NULL)
-        return PyErr_Occurred() ? -1 : 0;
+    if (d != NULL && nmq_dict_next_get(d, NAME(st, key), left, &v) < 0)
+        return -1;
     if (v == NULL || v == Py_None)
         return 0;
+    if (PyUnicode_Check(v) && PyUnicode_IS_COMPACT_ASCII(v)) {
+        out->s = (const char *)PyUnicode_DATA(v);
+        out->len = (size_t)PyUnicode_GET_LENGTH(v);
+        return 0;
+    }
     if (PyUnicode_CheckExact(v) &&
         (out->s = PyUnicode_AsUTF8AndSize(v, &len)) != NULL) {
         out->len = (size_t)len;
@@ -741,7 +811,10 @@ nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
 {
     NmqNicIn *n = &c->nics[i];
     NmqNicScratch *s = &c->scratch[i];
+    PyObject *fixed = NULL;
     PyObject *profile = NULL;
+    Py_ssize_t left;
+    Py_ssize_t knobs;
     char key[64];
 
     memset(n, 0, sizeof(*n));
@@ -750,22 +823,21 @@ nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
         nmq_raise_type(st, "plan", key, nic, "a dict");
         return -1;
     }
-    if (nmq_nic_str(st, nic, i, N_VIF_TYPE, &s->vif_type, &n->vif_type) < 0 ||
-        nmq_nic_str(st, nic, i, N_VNIC_TYPE, &s->vnic_type, &n->vnic_type) <
+    left = PyDict_GET_SIZE(nic);
+    if (nmq_nic_str(st, nic, i, N_VIF_TYPE, &left, &s->vif_type, &n->vif_type) <
             0 ||
-        nmq_nic_str(st, nic, i, N_MODEL, &s->model, &n->model) < 0)
+        nmq_nic_str(st, nic, i, N_VNIC_TYPE, &left, &s->vnic_type,
+                    &n->vnic_type) < 0 ||
+        nmq_nic_str(st, nic, i, N_MODEL, &left, &s->model, &n->model) < 0 ||
+        nmq_dict_next_get(nic, NAME(st, N_PROFILE), &left, &profile) < 0 ||
+        nmq_dict_next_get(nic, NAME(st, N_FIXED_QUEUES), &left, &fixed) < 0)
         return -1;
-    if (PyDict_GetItemWithError(nic, NAME(st, N_FIXED_QUEUES)) != NULL) {
+    if (fixed != NULL) {
         snprintf(key, sizeof(key), "nics[%zd].fixed_queues", i);
-        if (nmq_dict_long_key(st, key, nic, N_FIXED_QUEUES, 0, 0,
-                              NMQ_MAX_QUEUES, &n->fixed_queues) < 0)
+        if (nmq_long_value(st, key, fixed, 0, 0, NMQ_MAX_QUEUES,
+                           &n->fixed_queues) < 0)
             return -1;
-    } else if (PyErr_Occurred()) {
-        return -1;
     }
-    profile = PyDict_GetItemWithError(nic, NAME(st, N_PROFILE));
-    if (profile == NULL && PyErr_Occurred())
-        return -1;
     if (profile == Py_None)
         profile = NULL;
     if (profile != NULL && !PyDict_Check(profile)) {
@@ -773,10 +845,11 @@ nmq_plan_read_nic(NmqState *st, PyObject *nic, Py_ssize_t i, NmqPlanCall *c)
         nmq_raise_type(st, "plan", key, profile, "a dict");
         return -1;
     }
-    if (nmq_nic_str(st, profile, i, N_MQ_QUEUES, &s->queues, &n->mq_queues) <
-            0 ||
-        nmq_nic_str(st, profile, i, N_MQ_THROUGHPUT_PORT, &s->throughput,
-                    &n->mq_throughput) < 0)
+    knobs = profile != NULL ? PyDict_GET_SIZE(profile) : 0;
+    if (nmq_nic_str(st, profile, i, N_MQ_QUEUES, &knobs, &s->queues,
+                    &n->mq_queues) < 0 ||
+        nmq_nic_str(st, profile, i, N_MQ_THROUGHPUT_PORT, &knobs,
+                    &s->throughput, &n->mq_throughput) < 0)
         return -1;
     return 0;
 }
@@ -1486,6 +1559,10 @@ static const NmqValField nmq_val_fields[] = {
 #define NMQ_N_VAL_FIELDS                                                       \
     ((int)(sizeof(nmq_val_fields) / sizeof(nmq_val_fields[0])))
 
+/* The value fields a NicPlan decides, by their place in nmq_val_fields
+ * (checked at import: nmq_exec). */
+enum { V_DRIVER_NAME = 3, V_VHOST_QUEUES, V_VHOST_RX, V_VHOST_TX };
+
 /* The keywords render accepts: the value fields, then these. */
 enum {
     R_IOMMU = NMQ_N_VAL_FIELDS,
@@ -1601,10 +1678,15 @@ nmq_render_read(NmqState *st, PyObject **a, NmqIface *iface,
 
 PyDoc_STRVAR(
     nmq_render_doc,
-    "render(*, pretty_print=True, **attrs)\n"
+    "render(plan=None, /, *, pretty_print=True, **attrs)\n"
     "--\n\n"
     "Return the <interface> XML for attrs, named as the attributes of Nova's\n"
-    "LibvirtConfigGuestInterface, byte for byte as its to_xml() writes it.");
+    "LibvirtConfigGuestInterface, byte for byte as its to_xml() writes it.\n"
+    "\n"
+    "plan: a NicPlan, whose driver, queues, rx/tx queue sizes and packed\n"
+    "ring give driver_name, vhost_queues, vhost_rx_queue_size,\n"
+    "vhost_tx_queue_size and driver_packed (each unless None; none of them\n"
+    "may then be a keyword too).");
 
 /*
  * Render the interface whose attributes are bound in a[0..R_PRETTY)
@@ -1637,7 +1719,45 @@ cleanup:
     return result;
 }
 
-/* _engine.render(*, pretty_print=True, **attrs) */
+/*
+ * Put what the NicPlan plan decides into a (borrowed from plan): the driver
+ * name, queues, rx/tx queue sizes and packed ring, each unless it is None.
+ * None of them may be a keyword as well.  Returns 0, or -1 with TypeError.
+ */
+static int
+nmq_render_plan(NmqState *st, PyObject *plan, PyObject **a)
+{
+    /* render's slot, and the NicPlan field it takes. */
+    static const int map[][2] = {{V_DRIVER_NAME, 0},
+                                 {V_VHOST_QUEUES, 2},
+                                 {V_VHOST_RX, 3},
+                                 {V_VHOST_TX, 4},
+                                 {R_PACKED, 5}};
+    size_t k;
+
+    if (!Py_IS_TYPE(plan, st->nic_plan)) {
+        PyErr_Format(PyExc_TypeError,
+                     "render() takes a NicPlan as its only positional "
+                     "argument, not %.100s",
+                     Py_TYPE(plan)->tp_name);
+        return -1;
+    }
+    for (k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
+        PyObject *v = PyStructSequence_GET_ITEM(plan, map[k][1]);
+
+        if (a[map[k][0]] != NULL) {
+            PyErr_Format(PyExc_TypeError,
+                         "render() got %s both from the NicPlan and as a "
+                         "keyword",
+                         nmq_name_strs[st->render_ids[map[k][0]]]);
+            return -1;
+        }
+        a[map[k][0]] = v == Py_None ? NULL : v;
+    }
+    return 0;
+}
+
+/* _engine.render(plan=None, /, *, pretty_print=True, **attrs) */
 static PyObject *
 nmq_py_render(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
               PyObject *kwnames)
@@ -1646,8 +1766,18 @@ nmq_py_render(PyObject *module, PyObject *const *args, Py_ssize_t nargs,
     PyObject *a[R__COUNT];
     int pretty = 1;
 
-    if (nmq_bind(st, "render", args, nargs, kwnames, st->render_ids, R__COUNT,
-                 0, a) < 0)
+    if (nargs > 1) {
+        PyErr_Format(PyExc_TypeError,
+                     "render() takes at most 1 positional argument (a "
+                     "NicPlan), %zd given",
+                     nargs);
+        return NULL;
+    }
+    /* The keywords' values follow the positional ones. */
+    if (nmq_bind(st, "render", args + nargs, 0, kwnames, st->render_ids,
+                 R__COUNT, 0, a) < 0)
+        return NULL;
+    if (nargs == 1 && nmq_render_plan(st, args[0], a) < 0)
         return NULL;
     if (a[R_PRETTY] != NULL && (pretty = PyObject_IsTrue(a[R_PRETTY])) < 0)
         return NULL;
@@ -2027,6 +2157,14 @@ nmq_exec(PyObject *module)
 
     st->packed_default = 1;
     nmq_state_render_ids(st);
+    if (st->render_ids[V_DRIVER_NAME] != N_DRIVER_NAME ||
+        st->render_ids[V_VHOST_QUEUES] != N_VHOST_QUEUES ||
+        st->render_ids[V_VHOST_RX] != N_VHOST_RX ||
+        st->render_ids[V_VHOST_TX] != N_VHOST_TX) {
+        PyErr_SetString(PyExc_SystemError,
+                        "nova_mq._engine: V_* do not match nmq_val_fields");
+        return -1;
+    }
     if (nmq_state_intern(st) < 0)
         return -1;
     nmq_state_attr_table(st);

@@ -222,13 +222,15 @@ nmq_policy_bool(NmqStr s, const char *key, int *out, NmqError *err)
     while ((n = nmq_policy_space_len(p, len, 1)) > 0)
         len -= n;
     for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-        if (nmq_policy_word_eq(p, len, yes[i]))
+        if (nmq_policy_word_eq(p, len, yes[i])) {
             *out = 1;
-        else if (nmq_policy_word_eq(p, len, no[i]))
+            return 0;
+        }
+        if (nmq_policy_word_eq(p, len, no[i])) {
             *out = 0;
+            return 0;
+        }
     }
-    if (*out >= 0)
-        return 0;
     return nmq_policy_invalid(err, key, s,
                               "must be a boolean (true/false, yes/no, on/off,"
                               " 1/0, t/f, y/n)");

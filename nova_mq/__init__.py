@@ -42,10 +42,14 @@ image_name=None)``
     For callers that plan one guest's NICs more than once (a compute
     node's vif driver).
 
-``render_interface(*, pretty_print=True, **attrs)``
+``render_interface(plan=None, /, *, pretty_print=True, **attrs)``
     The ``<interface>`` XML for the attributes of Nova's
     ``LibvirtConfigGuestInterface`` (same names), byte for byte as its
-    ``to_xml()`` writes them.
+    ``to_xml()`` writes them.  With a ``NicPlan``, the NIC as planned: the
+    plan's driver, queues, rx/tx queue sizes and packed ring give
+    ``driver_name``, ``vhost_queues``, ``vhost_rx_queue_size``,
+    ``vhost_tx_queue_size`` and ``driver_packed`` (each unless None; none
+    of them may be a keyword as well).
 
 ``parse_domain(xml)``
     A libvirt domain XML's name, vCPUs and interfaces, as a dict.

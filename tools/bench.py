@@ -25,7 +25,10 @@ Three sections (``--sections``):
 engine
     Nova's path for one NIC is what get_base_config() does for the queues,
     _get_virtio_mq_settings(), plus LibvirtConfigGuestInterface.to_xml().
-    nova-mq's path is plan_guest() for the NIC plus render_interface().
+    nova-mq's path is plan_guest() for the NIC plus render_interface()
+    given the NIC's plan (one line passes the plan's values by name
+    instead).  Equal plans are shared objects: one line asks for a
+    different plan every call.
 vif
     ``get_config(...).to_xml()`` of Nova's LibvirtGenericVIFDriver against
     nova-mq's MultiqueueVIFDriver, for an OVS, a bridge, a vhost-user and a
@@ -200,6 +203,13 @@ def nova_attrs_ovs(conf):
 
 def mq_render_ovs(nic):
     return nova_mq.render_interface(
+        nic, mac_addr=MAC, model='virtio', net_type='ethernet',
+        target_dev='tap12345678-9a', mtu=1450)
+
+
+def mq_render_ovs_by_name(nic):
+    """mq_render_ovs with the plan's values passed by name."""
+    return nova_mq.render_interface(
         mac_addr=MAC, model='virtio', driver_name=nic.driver,
         vhost_queues=nic.queues, net_type='ethernet',
         target_dev='tap12345678-9a', mtu=1450)
@@ -214,8 +224,7 @@ def nova_attrs_bridge(conf):
 
 def mq_render_bridge(nic):
     return nova_mq.render_interface(
-        mac_addr=MAC, model='virtio', driver_name=nic.driver,
-        vhost_queues=nic.queues, net_type='bridge',
+        nic, mac_addr=MAC, model='virtio', net_type='bridge',
         source_dev='brq12345678-9a', target_dev='tap12345678-9a', mtu=1500)
 
 
@@ -228,8 +237,7 @@ def nova_attrs_vhostuser(conf):
 
 def mq_render_vhostuser(nic):
     return nova_mq.render_interface(
-        mac_addr=MAC, model='virtio', driver_name=nic.driver,
-        vhost_queues=nic.queues, net_type='vhostuser',
+        nic, mac_addr=MAC, model='virtio', net_type='vhostuser',
         vhostuser_type='unix', vhostuser_mode='server',
         vhostuser_path='/var/run/openvswitch/vhu12345678-9a')
 
@@ -243,8 +251,7 @@ def nova_attrs_tap(conf):
 
 def mq_render_tap(nic):
     return nova_mq.render_interface(
-        mac_addr=MAC, model='virtio', driver_name=nic.driver,
-        vhost_queues=nic.queues, net_type='ethernet',
+        nic, mac_addr=MAC, model='virtio', net_type='ethernet',
         target_dev='tap12345678-9a', managed='no', mtu=1450)
 
 
@@ -299,6 +306,14 @@ def engine_section(args):
             report('plan+emit one NIC (%s)' % name,
                    best(nova_fn, args.number // 4, args.repeat),
                    best(mq_fn, args.number, args.repeat))
+        # The plan's driver and queues passed by name, not as the NicPlan:
+        nova_fn = nova_one_nic(driver, flavor, image_meta, nova_attrs_ovs)
+        mq_fn = mq_one_nic(specs, {}, vcpus, mq_render_ovs_by_name)
+        if nova_fn() != mq_fn():
+            raise SystemExit('by name: different XML')
+        report('plan+emit one NIC, by name (ovs)',
+               best(nova_fn, args.number // 4, args.repeat),
+               best(mq_fn, args.number, args.repeat))
         # Equal plans are shared (nova_mq keeps the last few): the cases
         # above ask for the same plan every time.  Guests that are never
         # alike, cycling through more vCPU counts than plans are kept:

@@ -311,3 +311,28 @@ def _churn(n):
 def test_no_leaks_over_100k_calls():
     # Eight engine calls a round: 100k calls.
     testlib.assert_no_growth(_churn, 100000 // 8)
+
+
+def test_every_key_is_read_whatever_else_the_dicts_hold():
+    """The engine stops looking keys up once it found as many as a dict
+    holds: a knob is read wherever it sits among other keys."""
+    specs = {'hw:cpu_policy': 'dedicated', 'mq:throughput': 'medium',
+             'quota:vif_inbound_average': '100', 'mq:max_queues': '3',
+             'hw:vif_multiqueue_enabled': 'true', 'mq:msi_vector_budget': 200,
+             'hw:virtio_packed_ring': 'true', 'trait:X': 'required'}
+    nic = {'extra': 1, 'profile': {'other': 'x', 'mq_throughput': 'high'},
+           'fixed_queues': None, 'model': 'virtio', 'vnic_type': 'normal',
+           'vif_type': 'ovs', 'more': None}
+    keys = list(specs)
+    for shift in range(len(keys)):
+        rotated = {k: specs[k] for k in keys[shift:] + keys[:shift]}
+        plan = nova_mq.plan_guest(8, rotated, host=HOST, nics=[nic, OVS])
+        assert [n.queues for n in plan.nics] == [3, 3]  # max_queues caps
+        assert plan.msi_budget == 200 - _engine.DEFAULT_RESERVED_MSI_VECTORS
+        assert 'throughput-from-port' in plan.nics[0].reasons
+        assert 'throughput-from-flavor' in plan.nics[1].reasons
+        assert plan.nics[0].packed is (True if nova_mq.NOVA_HAS_PACKED_RING
+                                       else None)
+    fixed = dict(nic, fixed_queues=2)
+    assert nova_mq.plan_guest(8, specs, host=HOST,
+                              nics=[fixed]).nics[0].queues == 2

@@ -505,3 +505,65 @@ def test_render_after_error_starts_clean():
         with pytest.raises(exception.InvalidInterfaceConfig):
             nova_mq.render_interface(**bad)
         assert nova_mq.render_interface(**good) == nova_render(**good)
+
+
+# -- render_interface(plan, ...): the NIC as its plan says ------------------
+
+PLAN_FIELDS = (('driver_name', 'driver'), ('vhost_queues', 'queues'),
+               ('vhost_rx_queue_size', 'rx_queue_size'),
+               ('vhost_tx_queue_size', 'tx_queue_size'),
+               ('driver_packed', 'packed'))
+
+
+def test_render_from_plan_is_nova_with_the_plan_values():
+    """Random guests' NicPlans: render(plan, ...) writes what Nova writes
+    with the plan's driver, queues, queue sizes and packed ring set."""
+    rng = random.Random(5)
+    host = {'kernel_release': '6.1.0'}
+    checked = 0
+    for _ in range(600):
+        options = {'rx_queue_size': rng.choice((None, 256, 1024)),
+                   'tx_queue_size': rng.choice((None, 512))}
+        specs = rng.choice(({}, {'hw:vif_multiqueue_enabled': 'true'},
+                            {'hw:virtio_packed_ring': 'true',
+                             'hw:vif_multiqueue_enabled': 'yes'}))
+        nics = [{'vif_type': rng.choice(('ovs', 'vhostuser', 'tap')),
+                 'vnic_type': rng.choice(('normal', 'normal', 'direct')),
+                 'model': 'virtio',
+                 'profile': rng.choice(({}, {'mq_queues': 3}))}
+                for _ in range(rng.randint(1, 3))]
+        plan = nova_mq.plan_guest(rng.choice((1, 2, 8, 16)), specs, None,
+                                  rng.choice(('kvm', 'qemu')), host, options,
+                                  nics)
+        for nic in plan.nics:
+            attrs = base(rng.choice(NET_TYPES), model='virtio')
+            from_plan = {name: getattr(nic, field)
+                         for name, field in PLAN_FIELDS
+                         if getattr(nic, field) is not None and (
+                             name != 'driver_packed' or RING_FLAGS)}
+            assert nova_mq.render_interface(nic, **attrs) == nova_render(
+                **dict(attrs, **from_plan))
+            checked += 1
+    assert checked > 1000
+
+
+def test_render_from_plan_errors():
+    plan = nova_mq.plan_guest(4, {'hw:vif_multiqueue_enabled': 'true'},
+                              host={'kernel_release': '6.1.0'},
+                              nics=[{'vif_type': 'ovs', 'vnic_type': 'normal',
+                                     'model': 'virtio'}])
+    nic = plan.nics[0]
+    attrs = base('ethernet')
+    for name, _ in PLAN_FIELDS[:2]:
+        with pytest.raises(TypeError, match='%s both from the NicPlan' % name):
+            nova_mq.render_interface(nic, **dict(attrs, **{name: 'x'}))
+    with pytest.raises(TypeError, match='NicPlan as its only positional'):
+        nova_mq.render_interface(tuple(nic), **attrs)
+    with pytest.raises(TypeError, match='NicPlan as its only positional'):
+        nova_mq.render_interface(plan, **attrs)
+    with pytest.raises(TypeError, match='at most 1 positional'):
+        nova_mq.render_interface(nic, nic, **attrs)
+    # A plan with nothing to say (a direct port) leaves the driver unset.
+    direct = nova_mq.plan_guest(4, nics=[{'vif_type': 'hw_veb',
+                                          'vnic_type': 'direct'}]).nics[0]
+    assert nova_mq.render_interface(direct, **attrs) == nova_render(**attrs)
