@@ -440,21 +440,11 @@ nmq_format_ll(long long v, NmqScratch *scratch)
  * invalid value for key.  Returns 0, or -1 with an exception set.
  */
 static int
-nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
-           NmqScratch *scratch, NmqStr *out)
+nmq_to_str_slow(NmqState *st, const char *what, const char *key, PyObject *o,
+                NmqScratch *scratch, NmqStr *out)
 {
     Py_ssize_t len = 0;
 
-    if (o == NULL || o == Py_None) {
-        *out = NMQ_STR_NONE;
-        return 0;
-    }
-    if (PyUnicode_Check(o) && PyUnicode_IS_COMPACT_ASCII(o)) {
-        /* The common case: an ASCII str is its own UTF-8. */
-        out->s = (const char *)PyUnicode_DATA(o);
-        out->len = (size_t)PyUnicode_GET_LENGTH(o);
-        return 0;
-    }
     if (PyUnicode_Check(o)) {
         out->s = PyUnicode_AsUTF8AndSize(o, &len);
         if (out->s == NULL) {
@@ -483,6 +473,24 @@ nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
     }
     nmq_raise_type(st, what, key, o, "a string or an integer");
     return -1;
+}
+
+/* nmq_to_str_slow, with its common cases inline: None or absent, and an
+ * ASCII str, which is its own UTF-8. */
+static inline int
+nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
+           NmqScratch *scratch, NmqStr *out)
+{
+    if (o == NULL || o == Py_None) {
+        *out = NMQ_STR_NONE;
+        return 0;
+    }
+    if (PyUnicode_Check(o) && PyUnicode_IS_COMPACT_ASCII(o)) {
+        out->s = (const char *)PyUnicode_DATA(o);
+        out->len = (size_t)PyUnicode_GET_LENGTH(o);
+        return 0;
+    }
+    return nmq_to_str_slow(st, what, key, o, scratch, out);
 }
 
 /* Look key up in dict d (None or absent: borrowed NULL).  Returns 0, or -1
@@ -1099,12 +1107,12 @@ nmq_nic_plan_get(NmqState *st, const NmqNicPlan *p)
     return t;
 }
 
-/* The kept GuestPlan equal to (g, nics), or NULL; sets *slot_out. */
+/* The kept GuestPlan equal to (g, the NicPlans nics[0..n)), or NULL;
+ * sets *slot_out. */
 static PyObject *
-nmq_guest_plan_find(NmqState *st, const NmqGuestPlan *g, PyObject *nics,
-                    size_t *slot_out)
+nmq_guest_plan_find(NmqState *st, const NmqGuestPlan *g, PyObject *const *nics,
+                    Py_ssize_t n, size_t *slot_out)
 {
-    Py_ssize_t n = PyTuple_GET_SIZE(nics);
     Py_ssize_t i;
     uint64_t h = 0;
     PyObject *kept;
@@ -1116,7 +1124,7 @@ nmq_guest_plan_find(NmqState *st, const NmqGuestPlan *g, PyObject *nics,
     h = nmq_mix(h, (uint64_t)g->vhost_memory);
     h = nmq_mix(h, (uint64_t)g->warnings);
     for (i = 0; i < n; i++)
-        h = nmq_mix(h, (uint64_t)(uintptr_t)PyTuple_GET_ITEM(nics, i));
+        h = nmq_mix(h, (uint64_t)(uintptr_t)nics[i]);
     *slot_out = nmq_cache_slot(nmq_mix(h, (uint64_t)n));
     kept = st->guest_plans[*slot_out];
     if (kept == NULL)
@@ -1130,52 +1138,38 @@ nmq_guest_plan_find(NmqState *st, const NmqGuestPlan *g, PyObject *nics,
     /* NicPlans come from their cache: equal ones are the same object as
      * long as the kept GuestPlan holds them. */
     for (i = 0; i < n; i++) {
-        if (PyTuple_GET_ITEM(kept_nics, i) != PyTuple_GET_ITEM(nics, i))
+        if (PyTuple_GET_ITEM(kept_nics, i) != nics[i])
             return NULL;
     }
     return kept;
 }
 
-/* Build the GuestPlan from the engine's output. New reference. */
+/* A new GuestPlan of g and the tuple nics (stolen). */
 static PyObject *
-nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
+nmq_guest_plan_new(NmqState *st, const NmqGuestPlan *g, PyObject *nics)
 {
     PyObject *t = NULL;
-    PyObject *nics = NULL;
     PyObject *warns = NULL;
-    PyObject *kept;
-    size_t slot = 0;
-    size_t i;
     int w;
     int nw = 0;
 
-    nics = PyTuple_New((Py_ssize_t)c->in.n_nics);
-    if (nics == NULL)
-        goto error;
-    for (i = 0; i < c->in.n_nics; i++) {
-        PyObject *p = nmq_nic_plan_get(st, &c->plans[i]);
-
-        if (p == NULL)
-            goto error;
-        PyTuple_SET_ITEM(nics, (Py_ssize_t)i, p);
-    }
-    if (c->in.n_nics <= NMQ_PLAN_CACHE_NICS &&
-        (kept = nmq_guest_plan_find(st, g, nics, &slot)) != NULL) {
-        Py_DECREF(nics);
-        return Py_NewRef(kept);
-    }
     for (w = 0; w < NMQ_WARN__COUNT; w++)
         nw += (g->warnings >> w) & 1UL;
     warns = PyTuple_New(nw);
-    if (warns == NULL)
-        goto error;
+    if (warns == NULL) {
+        Py_DECREF(nics);
+        return NULL;
+    }
     for (w = 0, nw = 0; w < NMQ_WARN__COUNT; w++) {
         if ((g->warnings >> w) & 1UL)
             PyTuple_SET_ITEM(warns, nw++, Py_NewRef(st->warnings[w]));
     }
     t = PyStructSequence_New(st->guest_plan);
-    if (t == NULL)
-        goto error;
+    if (t == NULL) {
+        Py_DECREF(nics);
+        Py_DECREF(warns);
+        return NULL;
+    }
     PyStructSequence_SET_ITEM(t, 0, nics);
     PyStructSequence_SET_ITEM(t, 1, PyLong_FromLong(g->msi_vectors));
     PyStructSequence_SET_ITEM(t, 2, PyLong_FromLong(g->msi_budget));
@@ -1189,14 +1183,65 @@ nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
     }
     /* Holds NicPlans and tuples of str: no cycle possible. */
     PyObject_GC_UnTrack(t);
-    if (c->in.n_nics <= NMQ_PLAN_CACHE_NICS) {
+    return t;
+}
+
+/*
+ * The GuestPlan of the engine's output: the kept one when equal (a guest
+ * of at most NMQ_PLAN_CACHE_NICS NICs), else a new one, kept.  New
+ * reference.
+ */
+static PyObject *
+nmq_guest_plan_to_py(NmqState *st, const NmqPlanCall *c, const NmqGuestPlan *g)
+{
+    Py_ssize_t n = (Py_ssize_t)c->in.n_nics;
+    PyObject *small[NMQ_PLAN_CACHE_NICS];
+    PyObject *nics = NULL;
+    PyObject *kept;
+    PyObject *t;
+    size_t slot = 0;
+    Py_ssize_t i;
+
+    if (n > NMQ_PLAN_CACHE_NICS) {
+        nics = PyTuple_New(n);
+        if (nics == NULL)
+            return NULL;
+        for (i = 0; i < n; i++) {
+            PyObject *p = nmq_nic_plan_get(st, &c->plans[i]);
+
+            if (p == NULL) {
+                Py_DECREF(nics);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(nics, i, p);
+        }
+        return nmq_guest_plan_new(st, g, nics);
+    }
+    for (i = 0; i < n; i++) {
+        small[i] = nmq_nic_plan_get(st, &c->plans[i]);
+        if (small[i] == NULL)
+            goto error;
+    }
+    kept = nmq_guest_plan_find(st, g, small, n, &slot);
+    if (kept != NULL) {
+        while (i > 0)
+            Py_DECREF(small[--i]);
+        return Py_NewRef(kept);
+    }
+    nics = PyTuple_New(n);
+    if (nics == NULL)
+        goto error;
+    for (i = 0; i < n; i++)
+        PyTuple_SET_ITEM(nics, i, small[i]); /* steals */
+    t = nmq_guest_plan_new(st, g, nics);
+    if (t != NULL) {
         Py_XSETREF(st->guest_plans[slot], Py_NewRef(t));
         st->guest_keys[slot] = *g;
     }
     return t;
 error:
-    Py_XDECREF(nics);
-    Py_XDECREF(warns);
+    while (i > 0)
+        Py_DECREF(small[--i]);
     return NULL;
 }
 

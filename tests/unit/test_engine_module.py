@@ -313,6 +313,20 @@ def test_no_leaks_over_100k_calls():
     testlib.assert_no_growth(_churn, 100000 // 8)
 
 
+def _churn_unalike_plans(rounds):
+    specs = {'hw:vif_multiqueue_enabled': 'true'}
+    for i in range(rounds):
+        nics = [dict(OVS, profile={'mq_queues': 1 + i % 5})] * (1 + i % 3)
+        nova_mq.plan_guest(2 + i % 200, specs, host=HOST, nics=nics)
+        nova_mq.plan_guest(2 + i % 200, specs, host=HOST, nics=nics * 7)
+
+
+def test_no_leaks_evicting_shared_plans():
+    """Far more distinct plans than are kept, GuestPlans of up to 21 NICs
+    (beyond those kept): what leaves the caches is freed."""
+    testlib.assert_no_growth(_churn_unalike_plans, 50000)
+
+
 def test_every_key_is_read_whatever_else_the_dicts_hold():
     """The engine stops looking keys up once it found as many as a dict
     holds: a knob is read wherever it sits among other keys."""
