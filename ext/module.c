@@ -124,6 +124,35 @@ typedef enum { NMQ_NAMES(NMQ_NAME_ENUM) N__COUNT } NmqName;
 #define NMQ_NAME_STR(id, str) str,
 static const char *const nmq_name_strs[] = {NMQ_NAMES(NMQ_NAME_STR)};
 
+/* NicPlan's fields, in the order of nmq_nic_plan_fields. */
+enum {
+    P_DRIVER,
+    P_MODEL,
+    P_QUEUES,
+    P_RX,
+    P_TX,
+    P_PACKED,
+    P_MULTIQUEUE,
+    P_REQUESTED,
+    P_MSI,
+    P_VHOST_MEMORY,
+    P_REASONS,
+    P__COUNT
+};
+
+/* What render(plan) takes from a NicPlan: the field, and the keyword it
+ * gives (found in render's slots when the module starts). */
+static const struct {
+    int field;
+    NmqName name;
+} nmq_plan_attrs[] = {{P_DRIVER, N_DRIVER_NAME},
+                      {P_QUEUES, N_VHOST_QUEUES},
+                      {P_RX, N_VHOST_RX},
+                      {P_TX, N_VHOST_TX},
+                      {P_PACKED, N_DRIVER_PACKED}};
+#define NMQ_N_PLAN_ATTRS                                                       \
+    ((int)(sizeof(nmq_plan_attrs) / sizeof(nmq_plan_attrs[0])))
+
 /* ------------------------------------------------------------------ */
 /* Module state (PEP 489).                                             */
 
@@ -174,6 +203,7 @@ typedef struct {
     NmqBindLayout bind_cache[NMQ_BIND_CACHE];
     int packed_default;     /* the installed Nova knows packed rings */
     NmqName render_ids[64]; /* render()'s keywords, in argument order */
+    int plan_slots[NMQ_N_PLAN_ATTRS]; /* render slot of nmq_plan_attrs[k] */
     /* render_attrs(): attribute name -> render slot, by the name's address
      * (open addressing; names are interned, as Nova's attributes are). */
     PyObject *attr_keys[NMQ_ATTR_TABLE];
@@ -475,21 +505,31 @@ nmq_to_str_slow(NmqState *st, const char *what, const char *key, PyObject *o,
     return -1;
 }
 
-/* nmq_to_str_slow, with its common cases inline: None or absent, and an
- * ASCII str, which is its own UTF-8. */
+/* The common cases of nmq_to_str_slow, inline: o absent or None, or an
+ * ASCII str, which is its own UTF-8.  Returns 1 when *out is set, else 0
+ * (out untouched). */
 static inline int
-nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
-           NmqScratch *scratch, NmqStr *out)
+nmq_to_str_fast(PyObject *o, NmqStr *out)
 {
     if (o == NULL || o == Py_None) {
         *out = NMQ_STR_NONE;
-        return 0;
+        return 1;
     }
     if (PyUnicode_Check(o) && PyUnicode_IS_COMPACT_ASCII(o)) {
         out->s = (const char *)PyUnicode_DATA(o);
         out->len = (size_t)PyUnicode_GET_LENGTH(o);
-        return 0;
+        return 1;
     }
+    return 0;
+}
+
+/* nmq_to_str_slow, with its common cases inline. */
+static inline int
+nmq_to_str(NmqState *st, const char *what, const char *key, PyObject *o,
+           NmqScratch *scratch, NmqStr *out)
+{
+    if (nmq_to_str_fast(o, out))
+        return 0;
     return nmq_to_str_slow(st, what, key, o, scratch, out);
 }
 
@@ -512,18 +552,6 @@ nmq_dict_get(NmqState *st, const char *what, const char *dname, PyObject *d,
     if (*out == NULL && PyErr_Occurred())
         return -1;
     return 0;
-}
-
-/* dict d's key as an NmqStr (see nmq_to_str). */
-static int
-nmq_dict_str(NmqState *st, const char *what, const char *dname, PyObject *d,
-             NmqName key, NmqScratch *scratch, NmqStr *out)
-{
-    PyObject *v = NULL;
-
-    if (nmq_dict_get(st, what, dname, d, NAME(st, key), &v) < 0)
-        return -1;
-    return nmq_to_str(st, what, nmq_name_strs[key], v, scratch, out);
 }
 
 /*
@@ -781,36 +809,22 @@ nmq_plan_read_options(NmqState *st, PyObject *opts, NmqPlanCall *c)
 
 /*
  * d[key] (d a dict or NULL; *left as nmq_dict_next_get counts) as an
- * NmqStr for NIC i.  A str, the common case, is read directly; anything
- * else goes through nmq_to_str with the key "nics[i].<key>", formatted only
- * then.  Returns 0 or -1.
+ * NmqStr for NIC i, by nmq_to_str with the key "nics[i].<key>", formatted
+ * only past the common cases.  Returns 0 or -1.
  */
 static int
 nmq_nic_str(NmqState *st, PyObject *d, Py_ssize_t i, NmqName key,
             Py_ssize_t *left, NmqScratch *scratch, NmqStr *out)
 {
     PyObject *v = NULL;
-    Py_ssize_t len = 0;
     char name[64];
 
-    *out = NMQ_STR_NONE;
     if (d != NULL && nmq_dict_next_get(d, NAME(st, key), left, &v) < 0)
         return -1;
-    if (v == NULL || v == Py_None)
+    if (nmq_to_str_fast(v, out))
         return 0;
-    if (PyUnicode_Check(v) && PyUnicode_IS_COMPACT_ASCII(v)) {
-        out->s = (const char *)PyUnicode_DATA(v);
-        out->len = (size_t)PyUnicode_GET_LENGTH(v);
-        return 0;
-    }
-    if (PyUnicode_CheckExact(v) &&
-        (out->s = PyUnicode_AsUTF8AndSize(v, &len)) != NULL) {
-        out->len = (size_t)len;
-        return 0;
-    }
-    PyErr_Clear();
     snprintf(name, sizeof(name), "nics[%zd].%s", i, nmq_name_strs[key]);
-    return nmq_to_str(st, "plan", name, v, scratch, out);
+    return nmq_to_str_slow(st, "plan", name, v, scratch, out);
 }
 
 /* Read nic dict i into c->nics[i]. */
@@ -909,7 +923,9 @@ static int
 nmq_plan_read_scalars(NmqState *st, PyObject **a, NmqPlanCall *c,
                       struct utsname *uts)
 {
+    static const NmqName host_ids[] = {N_KERNEL_RELEASE};
     NmqGuestIn *in = &c->in;
+    NmqStr *host_out[] = {&in->kernel_release};
 
     if (a[0] == NULL || !PyLong_Check(a[0]) || PyBool_Check(a[0])) {
         if (a[0] == NULL) {
@@ -936,8 +952,7 @@ nmq_plan_read_scalars(NmqState *st, PyObject **a, NmqPlanCall *c,
         nmq_to_str(st, "plan", "image_name", a[8], &c->misc[1],
                    &in->image_name) < 0)
         return -1;
-    if (nmq_dict_str(st, "plan", "host", a[4], N_KERNEL_RELEASE, &c->misc[3],
-                     &in->kernel_release) < 0)
+    if (nmq_dict_strs(st, "host", a[4], host_ids, 1, &c->misc[3], host_out) < 0)
         return -1;
     if (in->kernel_release.s == NULL) {
         if (uname(uts) != 0) {
@@ -1008,7 +1023,7 @@ nmq_nic_plan_to_py(NmqState *st, const NmqNicPlan *p)
 {
     PyObject *t = PyStructSequence_New(st->nic_plan);
     PyObject *reasons = NULL;
-    PyObject *v[11] = {NULL};
+    PyObject *v[P__COUNT] = {NULL};
     int k;
 
     if (t == NULL)
@@ -1016,34 +1031,36 @@ nmq_nic_plan_to_py(NmqState *st, const NmqNicPlan *p)
     reasons = nmq_reasons_tuple(st, p->reasons);
     if (reasons == NULL)
         goto error;
-    v[0] = p->driver == NULL                 ? Py_NewRef(Py_None)
-           : strcmp(p->driver, "vhost") == 0 ? Py_NewRef(st->drivers[0])
-           : strcmp(p->driver, "qemu") == 0  ? Py_NewRef(st->drivers[1])
-                                             : PyUnicode_FromString(p->driver);
-    v[1] = p->model ? nmq_model_str(st, p->model) : Py_NewRef(Py_None);
-    v[2] = p->queues ? PyLong_FromLong(p->queues) : Py_NewRef(Py_None);
-    v[3] = p->rx_queue_size ? PyLong_FromLong(p->rx_queue_size)
-                            : Py_NewRef(Py_None);
-    v[4] = p->tx_queue_size ? PyLong_FromLong(p->tx_queue_size)
-                            : Py_NewRef(Py_None);
-    v[5] = p->packed < 0 ? Py_NewRef(Py_None) : PyBool_FromLong(p->packed);
-    v[6] = PyBool_FromLong(p->multiqueue);
-    v[7] = PyLong_FromLong(p->requested);
-    v[8] = PyLong_FromLong(p->msi_vectors);
-    v[9] = PyLong_FromLong(p->vhost_memory);
-    v[10] = reasons;
+    v[P_DRIVER] = p->driver == NULL                 ? Py_NewRef(Py_None)
+                  : strcmp(p->driver, "vhost") == 0 ? Py_NewRef(st->drivers[0])
+                  : strcmp(p->driver, "qemu") == 0
+                      ? Py_NewRef(st->drivers[1])
+                      : PyUnicode_FromString(p->driver);
+    v[P_MODEL] = p->model ? nmq_model_str(st, p->model) : Py_NewRef(Py_None);
+    v[P_QUEUES] = p->queues ? PyLong_FromLong(p->queues) : Py_NewRef(Py_None);
+    v[P_RX] = p->rx_queue_size ? PyLong_FromLong(p->rx_queue_size)
+                               : Py_NewRef(Py_None);
+    v[P_TX] = p->tx_queue_size ? PyLong_FromLong(p->tx_queue_size)
+                               : Py_NewRef(Py_None);
+    v[P_PACKED] =
+        p->packed < 0 ? Py_NewRef(Py_None) : PyBool_FromLong(p->packed);
+    v[P_MULTIQUEUE] = PyBool_FromLong(p->multiqueue);
+    v[P_REQUESTED] = PyLong_FromLong(p->requested);
+    v[P_MSI] = PyLong_FromLong(p->msi_vectors);
+    v[P_VHOST_MEMORY] = PyLong_FromLong(p->vhost_memory);
+    v[P_REASONS] = reasons;
     reasons = NULL;
-    for (k = 0; k < 11; k++) {
+    for (k = 0; k < P__COUNT; k++) {
         if (v[k] == NULL)
             goto error;
     }
-    for (k = 0; k < 11; k++)
+    for (k = 0; k < P__COUNT; k++)
         PyStructSequence_SET_ITEM(t, k, v[k]);
     /* Only str, int, bool, None and a tuple of str: no cycle possible. */
     PyObject_GC_UnTrack(t);
     return t;
 error:
-    for (k = 0; k < 11; k++)
+    for (k = 0; k < P__COUNT; k++)
         Py_XDECREF(v[k]);
     Py_XDECREF(reasons);
     Py_DECREF(t);
@@ -1604,10 +1621,6 @@ static const NmqValField nmq_val_fields[] = {
 #define NMQ_N_VAL_FIELDS                                                       \
     ((int)(sizeof(nmq_val_fields) / sizeof(nmq_val_fields[0])))
 
-/* The value fields a NicPlan decides, by their place in nmq_val_fields
- * (checked at import: nmq_exec). */
-enum { V_DRIVER_NAME = 3, V_VHOST_QUEUES, V_VHOST_RX, V_VHOST_TX };
-
 /* The keywords render accepts: the value fields, then these. */
 enum {
     R_IOMMU = NMQ_N_VAL_FIELDS,
@@ -1772,13 +1785,7 @@ cleanup:
 static int
 nmq_render_plan(NmqState *st, PyObject *plan, PyObject **a)
 {
-    /* render's slot, and the NicPlan field it takes. */
-    static const int map[][2] = {{V_DRIVER_NAME, 0},
-                                 {V_VHOST_QUEUES, 2},
-                                 {V_VHOST_RX, 3},
-                                 {V_VHOST_TX, 4},
-                                 {R_PACKED, 5}};
-    size_t k;
+    int k;
 
     if (!Py_IS_TYPE(plan, st->nic_plan)) {
         PyErr_Format(PyExc_TypeError,
@@ -1787,17 +1794,18 @@ nmq_render_plan(NmqState *st, PyObject *plan, PyObject **a)
                      Py_TYPE(plan)->tp_name);
         return -1;
     }
-    for (k = 0; k < sizeof(map) / sizeof(map[0]); k++) {
-        PyObject *v = PyStructSequence_GET_ITEM(plan, map[k][1]);
+    for (k = 0; k < NMQ_N_PLAN_ATTRS; k++) {
+        int slot = st->plan_slots[k];
+        PyObject *v = PyStructSequence_GET_ITEM(plan, nmq_plan_attrs[k].field);
 
-        if (a[map[k][0]] != NULL) {
+        if (a[slot] != NULL) {
             PyErr_Format(PyExc_TypeError,
                          "render() got %s both from the NicPlan and as a "
                          "keyword",
-                         nmq_name_strs[st->render_ids[map[k][0]]]);
+                         nmq_name_strs[nmq_plan_attrs[k].name]);
             return -1;
         }
-        a[map[k][0]] = v == Py_None ? NULL : v;
+        a[slot] = v == Py_None ? NULL : v;
     }
     return 0;
 }
@@ -2178,11 +2186,13 @@ _Static_assert(R__COUNT <= 64, "NmqState.render_ids is too small");
 _Static_assert(R__COUNT <= NMQ_BIND_MAX_KW,
                "render has more keywords than a bind layout holds");
 
-/* Fill st->render_ids: the value fields' keywords, then the others. */
-static void
+/* Fill st->render_ids: the value fields' keywords, then the others; and
+ * st->plan_slots from them.  Returns 0, or -1 with SystemError set. */
+static int
 nmq_state_render_ids(NmqState *st)
 {
     int i;
+    int k;
 
     for (i = 0; i < NMQ_N_VAL_FIELDS; i++)
         st->render_ids[i] = nmq_val_fields[i].name;
@@ -2193,6 +2203,19 @@ nmq_state_render_ids(NmqState *st)
     st->render_ids[R_ALIAS] = N_ALIAS;
     st->render_ids[R_DEVICE_ADDR] = N_DEVICE_ADDR;
     st->render_ids[R_PRETTY] = N_PRETTY_PRINT;
+    for (k = 0; k < NMQ_N_PLAN_ATTRS; k++) {
+        for (i = 0; i < R__COUNT; i++) {
+            if (st->render_ids[i] == nmq_plan_attrs[k].name)
+                break;
+        }
+        if (i == R__COUNT) {
+            PyErr_Format(PyExc_SystemError, "render() has no keyword %s",
+                         nmq_name_strs[nmq_plan_attrs[k].name]);
+            return -1;
+        }
+        st->plan_slots[k] = i;
+    }
+    return 0;
 }
 
 static int
@@ -2201,16 +2224,7 @@ nmq_exec(PyObject *module)
     NmqState *st = nmq_state(module);
 
     st->packed_default = 1;
-    nmq_state_render_ids(st);
-    if (st->render_ids[V_DRIVER_NAME] != N_DRIVER_NAME ||
-        st->render_ids[V_VHOST_QUEUES] != N_VHOST_QUEUES ||
-        st->render_ids[V_VHOST_RX] != N_VHOST_RX ||
-        st->render_ids[V_VHOST_TX] != N_VHOST_TX) {
-        PyErr_SetString(PyExc_SystemError,
-                        "nova_mq._engine: V_* do not match nmq_val_fields");
-        return -1;
-    }
-    if (nmq_state_intern(st) < 0)
+    if (nmq_state_render_ids(st) < 0 || nmq_state_intern(st) < 0)
         return -1;
     nmq_state_attr_table(st);
     st->error = PyErr_NewExceptionWithDoc(

@@ -191,21 +191,18 @@ class MultiqueueGuestInterface(_InNovasPlace, metaclass=_AnyGuestInterface):
         return etree.fromstring(xml)
 
 
-def _attr_name(name):
-    """Where oslo.versionedobjects keeps field ``name`` of an object."""
-    return ovo_base._get_attrname(name)
-
-
-_VCPUS = _attr_name('vcpus')
-_EXTRA_SPECS = _attr_name('extra_specs')
-_NAME = _attr_name('name')
-_PROPERTIES = _attr_name('properties')
-_INFO_CACHE = _attr_name('info_cache')
-_IMAGE_PROPS = tuple((name, _attr_name(name)) for name in _IMAGE_PROP_NAMES)
+# Where oslo.versionedobjects keeps these fields of an object (see _values).
+_VCPUS = ovo_base._get_attrname('vcpus')
+_EXTRA_SPECS = ovo_base._get_attrname('extra_specs')
+_NAME = ovo_base._get_attrname('name')
+_PROPERTIES = ovo_base._get_attrname('properties')
+_INFO_CACHE = ovo_base._get_attrname('info_cache')
+_IMAGE_PROPS = tuple((name, ovo_base._get_attrname(name))
+                     for name in _IMAGE_PROP_NAMES)
 
 
 def _values(obj):
-    """A Nova object's set fields, by _attr_name (never a lazy load).
+    """A Nova object's set fields, by attribute name (never a lazy load).
 
     oslo.versionedobjects keeps a set field as an instance attribute; a
     field that is not set is not there.  Read so, a field costs one dict
