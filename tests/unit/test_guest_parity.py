@@ -55,6 +55,7 @@ import nova_mq
 from nova_mq import driver as mq_driver
 
 from testlib import fill_template
+from testlib import qbg_kwargs
 
 CONF = nova.conf.CONF
 objects.register_all()
@@ -150,11 +151,7 @@ def make_vif(kind, n, profile=None):
     """VIF number n (its MAC and port ID derive from n) of this kind."""
     vif_type, vnic_type, details, base_profile, network = KINDS[kind]
     port = str(uuid.UUID(int=0x1000 + n))
-    kwargs = {}
-    if vif_type == network_model.VIF_TYPE_802_QBG:
-        kwargs['qbg_params'] = network_model.VIF8021QbgParams(
-            managerid='mgr', typeid='type', typeidversion='1',
-            instanceid=INSTANCE_UUID)
+    kwargs = qbg_kwargs(vif_type, INSTANCE_UUID)
     return network_model.VIF(
         id=port, address='fa:16:3e:00:%02x:%02x' % (n // 256, n % 256),
         type=vif_type, vnic_type=vnic_type, details=fill_template(details, n),

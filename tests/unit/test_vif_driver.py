@@ -43,6 +43,7 @@ from nova_mq import exception as mq_exception
 from nova_mq import vif as mq_vif
 
 from testlib import fill_template
+from testlib import qbg_kwargs
 
 CONF = nova.conf.CONF
 objects.register_all()
@@ -100,11 +101,7 @@ def make_vif(vif_type=network_model.VIF_TYPE_OVS,
             cidr='10.1.0.0/24', ips=[network_model.FixedIP(
                 address='10.1.0.%d' % (10 + n))])],
         interface='eth0', vlan=100, mtu=1450, meta={'mtu': 1450})
-    kwargs = {}
-    if vif_type == network_model.VIF_TYPE_802_QBG:
-        kwargs['qbg_params'] = network_model.VIF8021QbgParams(
-            managerid='mgr', typeid='type', typeidversion='1',
-            instanceid=INSTANCE_UUID)
+    kwargs = qbg_kwargs(vif_type, INSTANCE_UUID)
     return network_model.VIF(
         id=port, address=mac or 'fa:16:3e:01:00:%02x' % n, type=vif_type,
         vnic_type=vnic_type,

@@ -9,11 +9,13 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Shared by the unit tests (not a test module): interface data, and the
-leak check every engine entry point uses."""
+"""Shared by the unit tests (not a test module): interface and VIF data,
+and the leak check every engine entry point uses."""
 
 import gc
 import os
+
+from nova.network import model as network_model
 
 #: The attributes each net type's <source> needs, with realistic values.
 SOURCES = {
@@ -66,3 +68,12 @@ def fill_template(value, n):
     if isinstance(value, dict):
         return {k: fill_template(v, n) for k, v in value.items()}
     return value
+
+
+def qbg_kwargs(vif_type, instance_uuid):
+    """network_model.VIF's extra keyword for an 802.1Qbg VIF, else none."""
+    if vif_type != network_model.VIF_TYPE_802_QBG:
+        return {}
+    return {'qbg_params': network_model.VIF8021QbgParams(
+        managerid='mgr', typeid='type', typeidversion='1',
+        instanceid=instance_uuid)}
