@@ -20,7 +20,7 @@ process's CPU time (``--clock wall`` for elapsed time).  Every case first
 checks that both paths write the same XML.  Nothing here asserts a time:
 it measures and prints.
 
-Three sections (``--sections``):
+Four sections (``--sections``):
 
 engine
     Nova's path for one NIC is what get_base_config() does for the queues,
@@ -41,6 +41,14 @@ guest
     needs Nova's test requirements testtools and wsgi-intercept.  Importing
     Nova's test fixtures would apply eventlet's monkey patching: see the
     start of the code.
+
+footprint (only when asked for: minutes under valgrind)
+    Not a time: one guest build of the guest section (``--nics``' first
+    count) under cachegrind, each side in its own process, per guest:
+    instructions executed, and simulated L1 and L2 misses (L1 32 KB 8-way,
+    the last level with this CPU's L2 geometry).  It is how the guest
+    section's one-NIC ratio is explained: the same instructions as Nova,
+    more L2 misses (doc/source/performance.rst).
 
 In the vif and guest sections the two sides alternate, round by round, so
 load from other processes falls on both alike, and a ratio above 1.00 is
@@ -67,6 +75,9 @@ import contextlib
 import difflib
 import itertools
 from importlib import metadata
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
 import timeit
@@ -546,9 +557,14 @@ def vif_section(args):
 
 # -- Section guest: _get_guest_config(...).to_xml() ---------------------------
 
-def guest_section(args):
-    print('-- guest: _get_guest_config(...).to_xml(), NICs of the four '
-          'kinds in turn, stock LibvirtDriver vs MultiqueueLibvirtDriver')
+@contextlib.contextmanager
+def guest_drivers():
+    """Stock and nova-mq LibvirtDrivers on Nova's fake libvirt, and guests.
+
+    Yields ``(nova_drv, mq_drv, control_drv, guest)``: a second stock driver
+    for the control line, and ``guest(count)``, which returns the
+    ``_get_guest_config`` arguments of a guest of ``count`` NICs.
+    """
     try:
         from nova.tests import fixtures as nova_fixtures
     except ImportError as exc:
@@ -582,20 +598,30 @@ def guest_section(args):
         # 1.00 says nothing either way.
         control_drv = nova_driver.LibvirtDriver(fake.FakeVirtAPI(), True)
         flavor = make_flavor()
-        for count in args.nics:
+
+        def guest(count):
             nw_info = network_info(count)
             image_meta = make_image_meta()
             instance = make_instance(flavor, image_meta, nw_info)
             disk_info = blockinfo.get_disk_info(CONF.libvirt.virt_type,
                                                 instance, image_meta)
+            return instance, nw_info, image_meta, disk_info
+
+        yield nova_drv, mq_drv, control_drv, guest
+
+
+def guest_section(args):
+    print('-- guest: _get_guest_config(...).to_xml(), NICs of the four '
+          'kinds in turn, stock LibvirtDriver vs MultiqueueLibvirtDriver')
+    with guest_drivers() as (nova_drv, mq_drv, control_drv, guest):
+        for count in args.nics:
+            guest_args = guest(count)
 
             def nova_fn(drv=nova_drv):
-                return drv._get_guest_config(instance, nw_info, image_meta,
-                                             disk_info)
+                return drv._get_guest_config(*guest_args)
 
             def mq_fn(drv=mq_drv):
-                return drv._get_guest_config(instance, nw_info, image_meta,
-                                             disk_info)
+                return drv._get_guest_config(*guest_args)
             name = '%d NICs' % count
             # The first call sets the image's hw_machine_type (a guest's
             # later calls see it), so both are compared after one; the
@@ -625,10 +651,131 @@ def guest_section(args):
                          control_s * 1e6, control_s / nova_s))
 
 
+# -- Section footprint: the guest build under cachegrind ---------------------
+
+#: What cachegrind counts, by its summary line's name.
+FOOTPRINT_EVENTS = (('I   refs', 'instructions'),
+                    ('I1  misses', 'L1 instruction misses'),
+                    ('D1  misses', 'L1 data misses'),
+                    ('LLi misses', 'L2 instruction misses'),
+                    ('LLd misses', 'L2 data misses'))
+
+
+def cache_geometry(level=2):
+    """cachegrind's ``size,ways,line`` for this CPU's cache ``level``.
+
+    Read from sysfs; 1 MB, 16-way, 64-byte lines where it is missing or
+    is not one cachegrind can simulate (a power-of-two number of sets).
+    """
+    base = '/sys/devices/system/cpu/cpu0/cache'
+    try:
+        for index in sorted(os.listdir(base)):
+            def read(name):
+                with open(os.path.join(base, index, name)) as f:
+                    return f.read().strip()
+            if (read('level') == str(level) and
+                    read('type') in ('Unified', 'Data')):
+                size = read('size')
+                size = int(size[:-1]) * 1024 if size.endswith('K') else \
+                    int(size)
+                ways = int(read('ways_of_associativity'))
+                line = int(read('coherency_line_size'))
+                sets = size // (ways * line)
+                if sets and not sets & (sets - 1):
+                    return '%d,%d,%d' % (size, ways, line)
+    except (OSError, ValueError):
+        pass
+    return '1048576,16,64'
+
+
+def footprint_child(spec):
+    """Build one guest ``count`` times with one side's driver (a child)."""
+    side, count, nics = spec.split(',')
+    with guest_drivers() as (nova_drv, mq_drv, _, guest):
+        drv = nova_drv if side == 'nova' else mq_drv
+        guest_args = guest(int(nics))
+        for _ in range(5):
+            drv._get_guest_config(*guest_args).to_xml()
+        for _ in range(int(count)):
+            drv._get_guest_config(*guest_args).to_xml()
+
+
+def cachegrind_counts(side, count, nics, llc):
+    """Start a child under cachegrind; returns a function for its counts."""
+    with tempfile.NamedTemporaryFile(prefix='nova-mq-cg-') as out:
+        name = out.name
+    cmd = ['valgrind', '--tool=cachegrind', '--cache-sim=yes',
+           '--I1=32768,8,64', '--D1=32768,8,64', '--LL=' + llc,
+           '--cachegrind-out-file=' + name, sys.executable,
+           os.path.abspath(__file__),
+           '--footprint-child', '%s,%d,%d' % (side, count, nics)]
+    # One hash seed: the same dicts, the same work, run after run.
+    env = dict(os.environ, PYTHONHASHSEED='0')
+    child = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.PIPE, text=True)
+
+    def counts():
+        _, err = child.communicate()
+        if os.path.exists(name):
+            os.unlink(name)
+        if child.returncode:
+            raise SystemExit('cachegrind run %s failed (%d):\n%s'
+                             % (' '.join(cmd), child.returncode, err))
+        found = {}
+        for line in err.splitlines():
+            for key, _ in FOOTPRINT_EVENTS:
+                if key + ':' in line:
+                    found[key] = int(line.split(':')[1].split()[0]
+                                     .replace(',', ''))
+        missing = [key for key, _ in FOOTPRINT_EVENTS if key not in found]
+        if missing:
+            raise SystemExit('cachegrind printed no %s:\n%s'
+                             % (', '.join(missing), err))
+        return found
+    return counts
+
+
+def footprint_section(args):
+    """Per guest build: instructions and simulated cache misses, both sides.
+
+    Each side builds the guest 0 and ``--footprint-guests`` times in its own
+    process under cachegrind; the difference, divided by the count, is one
+    guest build with the interpreter's start-up taken out.  cachegrind
+    simulates two levels: L1 (32 KB, 8-way) and a last level given this
+    CPU's L2 geometry, so its "LL" misses are what would go beyond L2.
+    """
+    if shutil.which('valgrind') is None:
+        raise SystemExit('the footprint section needs valgrind '
+                         '(tools/install-deps.sh installs it)')
+    llc = cache_geometry()
+    count = args.footprint_guests
+    nics = args.nics[0]
+    print('-- footprint: one _get_guest_config(...).to_xml() of %d NIC%s '
+          'under cachegrind (L1 32 KB 8-way; L2 %s), per guest, from %d '
+          'builds' % (nics, 's' if nics > 1 else '', llc, count))
+    totals = {}
+    for side in ('nova', 'nova-mq'):
+        # Two at a time: the bench's machine may have two CPUs.
+        runs = [cachegrind_counts(side, n, nics, llc) for n in (0, count)]
+        totals[side] = [run() for run in runs]
+    for key, label in FOOTPRINT_EVENTS:
+        nova_n, mq_n = [(totals[side][1][key] - totals[side][0][key]) / count
+                        for side in ('nova', 'nova-mq')]
+        print('%-34s stock %11.0f  nova-mq %11.0f  ratio %.3f'
+              % (label, nova_n, mq_n, mq_n / nova_n if nova_n else 0.0))
+    l2 = [sum((totals[side][1][key] - totals[side][0][key]) / count
+              for key in ('LLi misses', 'LLd misses'))
+          for side in ('nova', 'nova-mq')]
+    print('%-34s stock %11.0f  nova-mq %11.0f  ratio %.3f'
+          % ('L2 misses, all', l2[0], l2[1], l2[1] / l2[0]))
+
+
 # -- main ---------------------------------------------------------------------
 
 SECTIONS = {'engine': engine_section, 'vif': vif_section,
-            'guest': guest_section}
+            'guest': guest_section, 'footprint': footprint_section}
+#: What runs without --sections: footprint takes minutes under valgrind.
+DEFAULT_SECTIONS = ('engine', 'vif', 'guest')
 
 
 def main():
@@ -642,14 +789,19 @@ def main():
     parser.add_argument('--nics', default='1,8,64',
                         type=lambda s: [int(n) for n in s.split(',')],
                         help='guest section: NIC counts (default 1,8,64)')
-    parser.add_argument('--sections', default=','.join(SECTIONS),
+    parser.add_argument('--sections', default=','.join(DEFAULT_SECTIONS),
                         type=lambda s: s.split(','),
-                        help='which to run (default: %s)'
-                        % ','.join(SECTIONS))
+                        help='which to run, of %s (default: %s)'
+                        % (', '.join(SECTIONS), ','.join(DEFAULT_SECTIONS)))
+    parser.add_argument('--footprint-guests', type=int, default=100,
+                        help='footprint section: guest builds counted')
+    parser.add_argument('--footprint-child', help=argparse.SUPPRESS)
     parser.add_argument('--clock', choices=sorted(TIMERS), default='cpu',
                         help='cpu: this process\'s CPU time (default); '
                         'wall: elapsed time')
     args = parser.parse_args()
+    if args.footprint_child:
+        return footprint_child(args.footprint_child)
     global TIMER
     TIMER = TIMERS[args.clock]
     unknown = set(args.sections) - set(SECTIONS)
