@@ -694,9 +694,9 @@ def footprint_child(spec):
     with guest_drivers() as (nova_drv, mq_drv, _, guest):
         drv = nova_drv if side == 'nova' else mq_drv
         guest_args = guest(int(nics))
-        for _ in range(5):
-            drv._get_guest_config(*guest_args).to_xml()
-        for _ in range(int(count)):
+        # Five more than counted: the first builds set up what later ones
+        # reuse; the start-up run does them too, so they cancel out.
+        for _ in range(5 + int(count)):
             drv._get_guest_config(*guest_args).to_xml()
 
 
@@ -753,21 +753,19 @@ def footprint_section(args):
     print('-- footprint: one _get_guest_config(...).to_xml() of %d NIC%s '
           'under cachegrind (L1 32 KB 8-way; L2 %s), per guest, from %d '
           'builds' % (nics, 's' if nics > 1 else '', llc, count))
-    totals = {}
+    per_guest = {}
     for side in ('nova', 'nova-mq'):
         # Two at a time: the bench's machine may have two CPUs.
         runs = [cachegrind_counts(side, n, nics, llc) for n in (0, count)]
-        totals[side] = [run() for run in runs]
-    for key, label in FOOTPRINT_EVENTS:
-        nova_n, mq_n = [(totals[side][1][key] - totals[side][0][key]) / count
-                        for side in ('nova', 'nova-mq')]
+        start, built = [run() for run in runs]
+        per_guest[side] = {key: (built[key] - start[key]) / count
+                           for key in start}
+        per_guest[side]['L2'] = (per_guest[side]['LLi misses'] +
+                                 per_guest[side]['LLd misses'])
+    for key, label in FOOTPRINT_EVENTS + (('L2', 'L2 misses, all'),):
+        nova_n, mq_n = per_guest['nova'][key], per_guest['nova-mq'][key]
         print('%-34s stock %11.0f  nova-mq %11.0f  ratio %.3f'
               % (label, nova_n, mq_n, mq_n / nova_n if nova_n else 0.0))
-    l2 = [sum((totals[side][1][key] - totals[side][0][key]) / count
-              for key in ('LLi misses', 'LLd misses'))
-          for side in ('nova', 'nova-mq')]
-    print('%-34s stock %11.0f  nova-mq %11.0f  ratio %.3f'
-          % ('L2 misses, all', l2[0], l2[1], l2[1] / l2[0]))
 
 
 # -- main ---------------------------------------------------------------------
