@@ -29,6 +29,7 @@ from lxml import etree
 from nova import exception as nova_exception
 from nova.network import model as network_model
 from nova import objects
+from nova import utils as nova_utils
 from nova.virt.libvirt import config as vconfig
 from nova.virt.libvirt import guest as libvirt_guest
 from nova.virt.libvirt import vif as nova_vif
@@ -182,10 +183,25 @@ FLAVORS = [
 ]
 
 
+@pytest.fixture(params=[False, True], ids=['debug-off', 'debug-on'])
+def nova_debug(request):
+    """Nova's vif module logging at debug level, or not.
+
+    With it off, MultiqueueVIFDriver runs Nova's get_config() without the
+    debug line (see test_nova_debug_line_only_when_written).
+    """
+    logger = logging.getLogger(nova_vif.__name__)
+    level = logger.level
+    logger.setLevel(logging.DEBUG if request.param else logging.INFO)
+    assert nova_vif.LOG.isEnabledFor(logging.DEBUG) is request.param
+    yield request.param
+    logger.setLevel(level)
+
+
 @pytest.mark.parametrize('virt_type', ['kvm', 'qemu', 'parallels', 'lxc'])
 @pytest.mark.parametrize('name,specs,vcpus', FLAVORS)
-def test_every_vif_and_vnic_type_same_as_nova(conf, host, virt_type, name,
-                                              specs, vcpus):
+def test_every_vif_and_vnic_type_same_as_nova(conf, host, nova_debug,
+                                              virt_type, name, specs, vcpus):
     """Every VIF type x vNIC type Nova names, supported or not.
 
     Also with image NIC models the virt type does not support, where Nova
@@ -222,6 +238,48 @@ def test_every_vif_and_vnic_type_same_as_nova(conf, host, virt_type, name,
                      ('ib_hostdev', 'direct'),
                      ('hostdev_physical', 'direct-physical')):
             assert pair in built, pair
+
+
+def test_nova_debug_line_only_when_written(host, caplog):
+    """Nova's get_config() makes repr(instance) for a debug line, written
+    or not.  nova-mq makes it only when Nova's debug logging is on, and
+    then writes Nova's line as Nova does; the config is the same either
+    way (test_every_vif_and_vnic_type_same_as_nova runs both).  A VIF
+    os-vif does not convert goes through Nova's get_config() itself."""
+    stock, mine = drivers(host)
+    flavor = make_flavor(4, **{'hw:vif_multiqueue_enabled': 'true'})
+    image = make_image()
+    logger = logging.getLogger(nova_vif.__name__)
+    level = logger.level
+
+    def run(driver, vif_type):
+        vif = make_vif(vif_type)
+        instance = make_instance([vif], flavor)
+        caplog.clear()
+        with mock.patch('nova.utils.get_obj_repr_unicode',
+                        wraps=nova_utils.get_obj_repr_unicode) as spy:
+            xml = driver.get_config(instance, vif, image, flavor,
+                                    'kvm').to_xml()
+        lines = [r.getMessage() for r in caplog.records
+                 if r.name == nova_vif.__name__ and
+                 r.getMessage().startswith('vif_type=')]
+        return xml, spy.call_count, lines
+
+    try:
+        logger.setLevel(logging.INFO)
+        for vif_type, repr_calls in (('ovs', 0), ('vhostuser', 0),
+                                     ('tap', 1)):
+            xml, calls, lines = run(mine, vif_type)
+            assert xml == run(stock, vif_type)[0], vif_type
+            assert (calls, lines) == (repr_calls, []), vif_type
+        caplog.set_level(logging.DEBUG, logger=nova_vif.__name__)
+        for vif_type in ('ovs', 'vhostuser', 'tap'):
+            expected = run(stock, vif_type)
+            assert expected[1:] == (1, [expected[2][0]])
+            assert 'instance=Instance(' in expected[2][0]
+            assert run(mine, vif_type) == expected, vif_type
+    finally:
+        logger.setLevel(level)
 
 
 @pytest.mark.parametrize('options', [
