@@ -392,10 +392,10 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
         is Nova's get_config() itself.
         """
         vnic_type = vif['vnic_type']
-        if vif['type'] is None or nova_vif.LOG.isEnabledFor(logging.DEBUG):
-            return super(MultiqueueVIFDriver, self).get_config(
-                instance, vif, image_meta, flavor, virt_type)
-        vif_obj = os_vif_util.nova_to_osvif_vif(vif)
+        vif_obj = None
+        if vif['type'] is not None and not nova_vif.LOG.isEnabledFor(
+                logging.DEBUG):
+            vif_obj = os_vif_util.nova_to_osvif_vif(vif)
         if vif_obj is None:
             return super(MultiqueueVIFDriver, self).get_config(
                 instance, vif, image_meta, flavor, virt_type)

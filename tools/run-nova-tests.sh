@@ -55,35 +55,30 @@ if missing:
     sys.exit(1)
 EOF
 
+stock=false
+case " $* " in *" --stock "*) stock=true ;; esac
+
 status=0
 "$python" "$here/tests/nova_suite/run.py" "$@" || status=$?
 # Again with Nova's vif module below debug level, as on a compute node with
 # debug = False: nova-mq then runs Nova's get_config() without its debug
 # line (nova_mq/vif.py, _nova_get_config).
-case " $* " in
-    *" --stock "*) ;;
-    *)
-        if [ "$status" -eq 0 ]; then
-            echo
-            "$python" "$here/tests/nova_suite/run.py" --nova-debug-off "$@" ||
-                status=$?
-        fi
-        ;;
-esac
+if ! $stock && [ "$status" -eq 0 ]; then
+    echo
+    "$python" "$here/tests/nova_suite/run.py" --nova-debug-off "$@" ||
+        status=$?
+fi
 if [ "$status" -ne 0 ]; then
-    case " $* " in
-        *" --stock "*) ;;
-        *)
-            echo
-            echo "run-nova-tests: nova-mq's run failed; the same tests" \
-                 "against stock Nova:"
-            if "$python" "$here/tests/nova_suite/run.py" --stock "$@"; then
-                echo "run-nova-tests: stock Nova passes: the failure is" \
-                     "nova-mq's."
-            else
-                echo "run-nova-tests: stock Nova fails too."
-            fi
-            ;;
-    esac
+    if ! $stock; then
+        echo
+        echo "run-nova-tests: nova-mq's run failed; the same tests" \
+             "against stock Nova:"
+        if "$python" "$here/tests/nova_suite/run.py" --stock "$@"; then
+            echo "run-nova-tests: stock Nova passes: the failure is" \
+                 "nova-mq's."
+        else
+            echo "run-nova-tests: stock Nova fails too."
+        fi
+    fi
     exit "$status"
 fi
