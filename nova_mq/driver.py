@@ -41,7 +41,6 @@ and Nova's own behaviour is used; it never fails an operation by itself.
 
 import copy
 import os
-import re
 
 from nova import exception as nova_exception
 from nova.i18n import _
@@ -50,6 +49,8 @@ from oslo_log import log as logging
 
 import nova.conf
 import nova_mq
+from nova_mq import _engine
+from nova_mq import nova_names
 from nova_mq import vif as mq_vif
 
 CONF = nova.conf.CONF
@@ -65,27 +66,27 @@ _VNIC_BY_DOMAIN_TYPE = {'hostdev': 'direct', 'vdpa': 'vdpa',
 
 
 def host_tap_queue_cap(max_queues=None, kernel_release=None):
-    """This host's tap queue cap and where it comes from, as nova-mq rules.
+    """This host's tap queue cap and where it comes from, as the engine has it.
 
-    ``[libvirt]max_queues`` when set; else by the kernel's major version:
-    1 (no multiqueue) before 3, 8 on 3.x, 256 (the tun driver's limit)
-    from 4 on (doc/source/policy.rst, rule 4).  Returns ``(cap, origin)``,
-    or ``(None, origin)`` for a kernel release without a version number.
+    The engine's rule (``_engine.tap_queue_cap``, the one plan() applies):
+    ``[libvirt]max_queues`` when set, else by the kernel's major version,
+    never above the tun driver's 256.  Returns ``(cap, origin)``, or
+    ``(None, origin)`` for a kernel release without a version number.
     """
     if max_queues is None:
         max_queues = CONF.libvirt.max_queues
     if max_queues:
-        return int(max_queues), '[libvirt]max_queues = %d' % max_queues
-    if kernel_release is None:
-        kernel_release = os.uname().release
-    match = re.match(r'(\d+)', kernel_release)
-    origin = 'kernel %s' % kernel_release
-    if match is None:
+        origin = '[libvirt]max_queues = %d' % max_queues
+    else:
+        if kernel_release is None:
+            kernel_release = os.uname().release
+        origin = 'kernel %s' % kernel_release
+    try:
+        cap, _reason = _engine.tap_queue_cap(max_queues or 0,
+                                             kernel_release or '')
+    except nova_mq.exception.NovaMQInvalid:
         return None, origin
-    major = int(match.group(1))
-    if major < 3:
-        return 1, origin
-    return (8 if major == 3 else 256), origin
+    return cap, origin
 
 
 def running_interfaces(guest):
@@ -162,10 +163,15 @@ def _migrate_vifs(migrate_data):
 
 
 class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
-    """LibvirtDriver whose guests' NICs are planned by nova-mq."""
+    """LibvirtDriver whose guests' NICs are planned by nova-mq.
 
-    def __init__(self, virtapi, read_only=False):
-        super(MultiqueueLibvirtDriver, self).__init__(virtapi, read_only)
+    Each override takes Nova's arguments as Nova passes them (``*args,
+    **kwargs``), reads the ones it needs by Nova's parameter names
+    (nova_names.bind_args) and calls Nova's method with them unchanged.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super(MultiqueueLibvirtDriver, self).__init__(*args, **kwargs)
         self.vif_driver = mq_vif.MultiqueueVIFDriver(self._host)
 
     def _get_guest_config(self, instance, network_info, *args, **kwargs):
@@ -184,22 +190,36 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
                         'used.', what, instance=instance, exc_info=True)
             return None
 
-    def _call_in_context(self, kwargs, method, *args):
-        """method(*args), inside guest_context(**kwargs) unless None."""
-        if kwargs is None:
-            return method(*args)
-        with mq_vif.guest_context(**kwargs):
-            return method(*args)
+    def _nova_call(self, name, what, context_of, args, kwargs):
+        """Nova's method ``name``(*args, **kwargs), inside the guest context
+        that ``context_of``({parameter: value}) builds (None: no context).
+
+        An error in context_of is nova-mq's: logged as "nova-mq could not
+        <what>" (``%(mac)s``: the VIF's MAC), and Nova's method runs as it
+        would without nova-mq.
+        """
+        nova_method = getattr(nova_driver.LibvirtDriver, name)
+        method = getattr(super(MultiqueueLibvirtDriver, self), name)
+        values = nova_names.bind_args(nova_method, args, kwargs)
+        vif = values.get('vif') or {}
+        guest = self._nova_mq_context(
+            what % {'mac': vif.get('address')}, values.get('instance'),
+            context_of, values)
+        if guest is None:
+            return method(*args, **kwargs)
+        with mq_vif.guest_context(**guest):
+            return method(*args, **kwargs)
 
     # Plugging: the taps Nova creates agree with the guest's plan.
 
-    def plug_vifs(self, instance, network_info):
-        parent = super(MultiqueueLibvirtDriver, self).plug_vifs
+    def plug_vifs(self, *args, **kwargs):
         if mq_vif._GUEST.get() is not None:
             # pre_live_migration's context, with the running queues.
-            return parent(instance, network_info)
-        return self._call_in_context({'network_info': network_info},
-                                     parent, instance, network_info)
+            return super(MultiqueueLibvirtDriver, self).plug_vifs(
+                *args, **kwargs)
+        return self._nova_call(
+            'plug_vifs', 'plan the guest\'s taps',
+            lambda v: {'network_info': v['network_info']}, args, kwargs)
 
     # Hotplug.
 
@@ -217,21 +237,20 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
                   instance=instance)
         return kwargs
 
-    def attach_interface(self, context, instance, image_meta, vif):
-        kwargs = self._nova_mq_context(
-            'read the running guest\'s NICs for attaching %s' %
-            vif.get('address'), instance, self._running_guest, instance, vif)
-        return self._call_in_context(
-            kwargs, super(MultiqueueLibvirtDriver, self).attach_interface,
-            context, instance, image_meta, vif)
+    def _hotplug_guest(self, values):
+        return self._running_guest(values['instance'], values['vif'])
 
-    def detach_interface(self, context, instance, vif):
-        kwargs = self._nova_mq_context(
-            'read the running guest\'s NICs for detaching %s' %
-            vif.get('address'), instance, self._running_guest, instance, vif)
-        return self._call_in_context(
-            kwargs, super(MultiqueueLibvirtDriver, self).detach_interface,
-            context, instance, vif)
+    def attach_interface(self, *args, **kwargs):
+        return self._nova_call(
+            'attach_interface',
+            'read the running guest\'s NICs for attaching %(mac)s',
+            self._hotplug_guest, args, kwargs)
+
+    def detach_interface(self, *args, **kwargs):
+        return self._nova_call(
+            'detach_interface',
+            'read the running guest\'s NICs for detaching %(mac)s',
+            self._hotplug_guest, args, kwargs)
 
     # Live migration: the destination's tap cap, checked on the source.
 
@@ -249,16 +268,15 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
                               dest_tap_queue_cap=cap,
                               dest_tap_queue_cap_from=origin)
 
-    def check_can_live_migrate_destination(self, context, instance,
-                                           src_compute_info, dst_compute_info,
-                                           block_migration=False,
-                                           disk_over_commit=False):
+    def check_can_live_migrate_destination(self, *args, **kwargs):
         data = super(MultiqueueLibvirtDriver,
-                     self).check_can_live_migrate_destination(
-            context, instance, src_compute_info, dst_compute_info,
-            block_migration, disk_over_commit)
-        self._nova_mq_context('send this host\'s tap queue cap', instance,
-                              self._offer_tap_cap, instance, data)
+                     self).check_can_live_migrate_destination(*args, **kwargs)
+        values = nova_names.bind_args(
+            nova_driver.LibvirtDriver.check_can_live_migrate_destination,
+            args, kwargs)
+        self._nova_mq_context('send this host\'s tap queue cap',
+                              values['instance'], self._offer_tap_cap,
+                              values['instance'], data)
         return data
 
     def _tap_cap_refusal(self, instance, migrate_data):
@@ -302,12 +320,12 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
             'uuid': instance.uuid,
             'need': max(iface['queues'] for iface in over)}
 
-    def check_can_live_migrate_source(self, context, instance,
-                                      dest_check_data,
-                                      block_device_info=None):
+    def check_can_live_migrate_source(self, *args, **kwargs):
         result = super(MultiqueueLibvirtDriver,
-                       self).check_can_live_migrate_source(
-            context, instance, dest_check_data, block_device_info)
+                       self).check_can_live_migrate_source(*args, **kwargs)
+        instance = nova_names.bind_args(
+            nova_driver.LibvirtDriver.check_can_live_migrate_source,
+            args, kwargs)['instance']
         reason = self._nova_mq_context(
             'check the destination\'s tap queue cap', instance,
             self._tap_cap_refusal, instance, result)
@@ -329,17 +347,13 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
         return _fixed_guest(running_interfaces(guest), dest_vifs,
                             list(dest_vifs.values()))
 
-    def _live_migration_operation(self, context, instance, dest,
-                                  block_migration, migrate_data, guest,
-                                  device_names):
-        kwargs = self._nova_mq_context(
+    def _live_migration_operation(self, *args, **kwargs):
+        return self._nova_call(
+            '_live_migration_operation',
             'read the running NICs\' queues for the destination XML',
-            instance, self._migration_source_guest, guest, migrate_data)
-        return self._call_in_context(
-            kwargs,
-            super(MultiqueueLibvirtDriver, self)._live_migration_operation,
-            context, instance, dest, block_migration, migrate_data, guest,
-            device_names)
+            lambda v: self._migration_source_guest(v['guest'],
+                                                   v['migrate_data']),
+            args, kwargs)
 
     @staticmethod
     def _migration_dest_guest(migrate_data):
@@ -356,12 +370,9 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
             return None  # The source sent none: plan as at boot.
         return {'network_info': nics, 'fixed_queues': fixed}
 
-    def pre_live_migration(self, context, instance, block_device_info,
-                           network_info, disk_info, migrate_data):
-        kwargs = self._nova_mq_context(
-            'read the running NICs\' queues for plugging', instance,
-            self._migration_dest_guest, migrate_data)
-        return self._call_in_context(
-            kwargs, super(MultiqueueLibvirtDriver, self).pre_live_migration,
-            context, instance, block_device_info, network_info, disk_info,
-            migrate_data)
+    def pre_live_migration(self, *args, **kwargs):
+        return self._nova_call(
+            'pre_live_migration',
+            'read the running NICs\' queues for plugging',
+            lambda v: self._migration_dest_guest(v['migrate_data']),
+            args, kwargs)

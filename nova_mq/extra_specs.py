@@ -19,7 +19,11 @@ so ``openstack flavor set --property mq:throughput=fast`` (microversion
 know (a typo such as ``mq:max_queue``).
 
 The validators accept exactly what the engine (ext/policy.c) accepts, so
-a flavor that passes nova-api never fails a boot on these keys:
+a flavor that passes nova-api never fails a boot on these keys: their
+ranges and names are the engine's (``_engine.MAX_QUEUES``,
+``MIN_MSI_VECTOR_BUDGET``, ``MAX_MSI_VECTOR_BUDGET``, ``THROUGHPUTS``), and
+after Nova's own checks each value is read by the engine itself (a guest
+planned with that one extra spec), so its grammar is the engine's:
 
 * ``mq:throughput``: ``high``, ``medium`` or ``low`` (exact, lower case);
 * ``mq:max_queues``: an integer from 1 to 256;
@@ -31,24 +35,14 @@ the engine reads them; Python's ``int()`` alone would also take ``+4``,
 ``1_0`` or non-ASCII digits, which the engine refuses.
 """
 
-import ctypes
-import re
-
 from nova.api.validation.extra_specs import base
 from nova import exception
 
+import nova_mq
 from nova_mq import _engine
 
-#: The engine reads integers with C's long (nmq_str_to_long).
-LONG_MAX = (1 << (8 * ctypes.sizeof(ctypes.c_long) - 1)) - 1
-#: The fewest vectors a guest's NIC can use: one single-queue NIC.
-MIN_MSI_VECTOR_BUDGET = 3
-THROUGHPUTS = ('high', 'medium', 'low')
-
-# The engine's integers: ASCII digits, ASCII whitespace around them.  A
-# minus sign passes here only so that Nova's range check words the error
-# ("less than the min value"): every minimum below is at least 1.
-_INTEGER = re.compile(r'[ \t\n\r\f\v]*-?[0-9]+[ \t\n\r\f\v]*')
+#: A host for the engine's check of one value: no kernel to read.
+_CHECK_OPTIONS = {'max_queues': 1}
 
 
 class MultiqueueSpecValidator(base.ExtraSpecValidator):
@@ -61,11 +55,8 @@ class MultiqueueSpecValidator(base.ExtraSpecValidator):
 
     def validate(self, name, value):
         try:
-            if self.value['type'] is int and not _engine_integer(value):
-                raise exception.ValidationError(
-                    detail="Validation failed; '%s' is not a valid integer "
-                           "value." % (value,))
             super(MultiqueueSpecValidator, self).validate(name, value)
+            _engine_reads(name, value)
         except exception.ValidationError as exc:
             detail = str(exc)
             prefix = 'Validation failed; '
@@ -78,11 +69,16 @@ class MultiqueueSpecValidator(base.ExtraSpecValidator):
                     name, detail))
 
 
-def _engine_integer(value):
-    """True if the engine reads value as an integer (range aside)."""
-    if isinstance(value, str):
-        return _INTEGER.fullmatch(value) is not None
-    return isinstance(value, int) and not isinstance(value, bool)
+def _engine_reads(name, value):
+    """Raise ValidationError unless the engine reads the extra spec.
+
+    The engine's own parse: a guest with that one extra spec is planned.
+    """
+    try:
+        nova_mq.plan_guest(2, {name: value}, options=_CHECK_OPTIONS)
+    except nova_mq.exception.NovaMQInvalid as exc:
+        raise exception.ValidationError(
+            detail='Validation failed; %s' % (exc,))
 
 
 EXTRA_SPEC_VALIDATORS = [
@@ -98,7 +94,7 @@ EXTRA_SPEC_VALIDATORS = [
         ),
         value={
             'type': str,
-            'enum': list(THROUGHPUTS),
+            'enum': list(_engine.THROUGHPUTS),
         },
     ),
     MultiqueueSpecValidator(
@@ -125,8 +121,8 @@ EXTRA_SPEC_VALIDATORS = [
         ),
         value={
             'type': int,
-            'min': MIN_MSI_VECTOR_BUDGET,
-            'max': LONG_MAX,
+            'min': _engine.MIN_MSI_VECTOR_BUDGET,
+            'max': _engine.MAX_MSI_VECTOR_BUDGET,
         },
     ),
 ]

@@ -30,7 +30,7 @@ from nova_mq import extra_specs
 import pkgmeta
 
 GROUP = 'nova.api.extra_spec_validators'
-LONG_MAX = extra_specs.LONG_MAX
+LONG_MAX = nova_mq._engine.MAX_MSI_VECTOR_BUDGET
 
 #: (key, value): boundaries, and what Python's int() takes but C does not.
 CASES = [
@@ -182,9 +182,21 @@ def test_engine_accepts_exactly_what_nova_api_accepts(nova_api, key,
 
 
 def test_validator_bounds_are_the_engine_s():
+    engine = nova_mq._engine
     specs = {v.name: v.value for v in extra_specs.register()}
-    assert specs['mq:throughput']['enum'] == ['high', 'medium', 'low']
+    assert specs['mq:throughput']['enum'] == list(engine.THROUGHPUTS)
     assert (specs['mq:max_queues']['min'],
-            specs['mq:max_queues']['max']) == (1, nova_mq._engine.MAX_QUEUES)
+            specs['mq:max_queues']['max']) == (1, engine.MAX_QUEUES)
     assert (specs['mq:msi_vector_budget']['min'],
-            specs['mq:msi_vector_budget']['max']) == (3, LONG_MAX)
+            specs['mq:msi_vector_budget']['max']) == (
+        engine.MIN_MSI_VECTOR_BUDGET, engine.MAX_MSI_VECTOR_BUDGET)
+
+
+@pytest.mark.parametrize('key', ['mq:max_queues', 'mq:msi_vector_budget'])
+def test_validator_bounds_are_where_the_engine_turns(key):
+    """One past each bound the engine refuses; at it, it accepts."""
+    spec = {v.name: v.value for v in extra_specs.register()}[key]
+    assert _engine_accepts(key, str(spec['min']))
+    assert _engine_accepts(key, str(spec['max']))
+    assert not _engine_accepts(key, str(spec['min'] - 1))
+    assert not _engine_accepts(key, str(spec['max'] + 1))

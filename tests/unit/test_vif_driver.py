@@ -9,14 +9,14 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""nova_mq.vif: MultiqueueVIFDriver and MultiqueueGuestInterface.
+"""nova_mq.vif: MultiqueueVIFDriver.
 
 Nova's stock LibvirtGenericVIFDriver is the oracle.  With no nova-mq knob
 set, get_config() gives the same XML (or raises the same Nova exception)
 for every VIF type and vNIC type Nova has; the knobs take effect; the
 plan is per guest; user errors fail as Nova fails and name the key and
 value; an internal error falls back to Nova's result with a warning; the
-config's XML is Nova's, byte for byte, and Nova's device lookup finds it.
+config is Nova's own object, and Nova's device lookup finds it.
 """
 
 import itertools
@@ -185,11 +185,7 @@ FLAVORS = [
 
 @pytest.fixture(params=[False, True], ids=['debug-off', 'debug-on'])
 def nova_debug(request):
-    """Nova's vif module logging at debug level, or not.
-
-    With it off, MultiqueueVIFDriver runs Nova's get_config() without the
-    debug line (see test_nova_debug_line_only_when_written).
-    """
+    """Nova's vif module logging at debug level, or not."""
     logger = logging.getLogger(nova_vif.__name__)
     level = logger.level
     logger.setLevel(logging.DEBUG if request.param else logging.INFO)
@@ -240,12 +236,10 @@ def test_every_vif_and_vnic_type_same_as_nova(conf, host, nova_debug,
             assert pair in built, pair
 
 
-def test_nova_debug_line_only_when_written(host, caplog, nova_debug):
-    """Nova's get_config() makes repr(instance) for a debug line, written
-    or not.  nova-mq makes it only when Nova's debug logging is on, and
-    then writes Nova's line as Nova does; the config is the same either
-    way (test_every_vif_and_vnic_type_same_as_nova runs both).  A VIF
-    os-vif does not convert goes through Nova's get_config() itself."""
+def test_novas_debug_line_as_nova_writes_it(host, caplog, nova_debug):
+    """Nova's get_config() makes repr(instance) for its debug line; with
+    nova-mq it is Nova's get_config() that runs, so the line (and the repr)
+    are Nova's, with debug logging on or off."""
     stock, mine = drivers(host)
     flavor = make_flavor(4, **{'hw:vif_multiqueue_enabled': 'true'})
     image = make_image()
@@ -263,16 +257,11 @@ def test_nova_debug_line_only_when_written(host, caplog, nova_debug):
                  r.getMessage().startswith('vif_type=')]
         return xml, spy.call_count, lines
 
-    for vif_type, repr_calls in (('ovs', 0), ('vhostuser', 0), ('tap', 1)):
+    for vif_type in ('ovs', 'vhostuser', 'tap'):
         expected = run(stock, vif_type)
-        got = run(mine, vif_type)
-        if nova_debug:
-            assert expected[1:] == (1, [expected[2][0]])
-            assert 'instance=Instance(' in expected[2][0]
-            assert got == expected, vif_type
-        else:
-            assert got[0] == expected[0], vif_type
-            assert got[1:] == (repr_calls, []), vif_type
+        assert expected[1] == 1
+        assert len(expected[2]) == (1 if nova_debug else 0)
+        assert run(mine, vif_type) == expected, vif_type
 
 
 @pytest.mark.parametrize('options', [
@@ -659,164 +648,24 @@ def test_no_debug_work_when_debug_is_off(host, caplog):
     assert not [r for r in caplog.records if r.name == 'nova_mq.vif']
 
 
-# MultiqueueGuestInterface: Nova's XML, byte for byte.
+# The configs are Nova's own objects.
 
-def sample_configs(host):
-    """Interface configs as Nova's get_config builds them: many shapes."""
-    stock = nova_vif.LibvirtGenericVIFDriver(host)
-    configs = []
-    flavors = [make_flavor(4, **{'hw:vif_multiqueue_enabled': 'true',
-                                 'quota:vif_inbound_average': '100',
-                                 'quota:vif_outbound_peak': '300'}),
-               make_flavor(1)]
-    for n, (vif_type, vnic_type) in enumerate(itertools.product(
-            VIF_TYPES, VNIC_TYPES)):
-        for flavor in flavors:
-            vif = make_vif(vif_type, vnic_type, n)
-            try:
-                conf = stock.get_config(make_instance(), vif, make_image(),
-                                        flavor, 'kvm')
-            except Exception:
-                continue
-            if type(conf) is vconfig.LibvirtConfigGuestInterface:
-                configs.append(conf)
-    assert len(configs) > 40
-    return configs
-
-
-def as_mq(conf):
-    mine = mq_vif.MultiqueueGuestInterface()
-    mine.__dict__.update(conf.__dict__)
-    return mine
-
-
-def test_interface_to_xml_is_novas(host):
-    for conf in sample_configs(host):
-        mine = as_mq(conf)
-        assert type(mine) is mq_vif.MultiqueueGuestInterface
-        for pretty in (True, False):
-            assert mine.to_xml(pretty_print=pretty) == conf.to_xml(
-                pretty_print=pretty)
-        assert etree.tostring(mine.format_dom()) == etree.tostring(
-            conf.format_dom())
-
-
-def test_interface_written_by_the_c_emitter(host):
-    conf = as_mq(sample_configs(host)[0])
-    with mock.patch.object(mq_vif._engine, 'render_attrs',
-                           wraps=_engine.render_attrs) as render:
-        conf.to_xml()
-        conf.format_dom()
-    assert render.call_count == 2
-
-
-def test_interface_in_whole_guest_document_is_novas(host):
-    """LibvirtConfigGuest.to_xml() takes each device's format_dom()."""
-    configs = sample_configs(host)[:12]
-
-    def guest(interfaces):
-        cfg = vconfig.LibvirtConfigGuest()
-        cfg.virt_type = 'kvm'
-        cfg.name = 'instance-00000001'
-        cfg.uuid = INSTANCE_UUID
-        cfg.memory = 1048576
-        cfg.vcpus = 4
-        disk = vconfig.LibvirtConfigGuestDisk()
-        disk.source_type = 'file'
-        disk.source_path = '/var/lib/nova/instances/disk'
-        disk.target_dev = 'vda'
-        disk.target_bus = 'virtio'
-        cfg.add_device(disk)
-        for iface in interfaces:
-            cfg.add_device(iface)
-        return cfg.to_xml()
-
-    mine = [as_mq(c) for c in configs]
-    with mock.patch.object(mq_vif._engine, 'render_attrs',
-                           wraps=_engine.render_attrs) as render:
-        xml = guest(mine)
-    assert render.call_count == len(mine)
-    assert xml == guest(configs)
-
-
-def test_get_config_returns_multiqueue_interface(host):
-    _, mine = drivers(host)
-    for vif_type in ('ovs', 'vhostuser', 'tap', 'macvtap'):
-        conf = mine.get_config(make_instance(), make_vif(vif_type),
-                               make_image(), make_flavor(), 'kvm')
-        assert type(conf) is mq_vif.MultiqueueGuestInterface
-    # Not an interface (a PCI hostdev): Nova's own config class.
-    conf = mine.get_config(make_instance(), make_vif(
-        'hostdev_physical', 'direct-physical'), make_image(), make_flavor(),
-        'kvm')
-    assert type(conf) is vconfig.LibvirtConfigGuestHostdevPCI
-
-
-def test_unknown_attribute_falls_back_to_novas_writer(host):
-    conf = sample_configs(host)[0]
-    conf.future_nova_attribute = 'x'
-    mine = as_mq(conf)
-    with pytest.raises(TypeError):
-        _engine.render_attrs(mine.__dict__, True)
-    assert mine.to_xml() == conf.to_xml()
-    assert mine.to_xml(pretty_print=False) == conf.to_xml(pretty_print=False)
-    assert etree.tostring(mine.format_dom()) == etree.tostring(
-        conf.format_dom())
-
-
-def test_unknown_attribute_value_falls_back(host):
-    """A value of a type the emitter does not take: Nova writes it."""
-    conf = sample_configs(host)[0]
-    conf.vhost_queues = 4.0
-    mine = as_mq(conf)
-    assert mine.to_xml() == conf.to_xml()
-
-
-def test_isinstance_any_interface_config():
-    nova_conf = vconfig.LibvirtConfigGuestInterface()
-    assert isinstance(nova_conf, mq_vif.MultiqueueGuestInterface)
-    assert not isinstance(vconfig.LibvirtConfigGuestDisk(),
-                          mq_vif.MultiqueueGuestInterface)
-    assert issubclass(mq_vif.MultiqueueGuestInterface,
-                      vconfig.LibvirtConfigGuestInterface)
-
-
-def test_interface_equality_is_novas(host):
-    configs = sample_configs(host)
-    for a, b in itertools.product(configs[:8], repeat=2):
-        assert (as_mq(a) == b) == (a == b)
-        assert (a == as_mq(b)) == (a == b)
-
-
-def test_in_novas_place(host):
-    """Installed as config.LibvirtConfigGuestInterface: no recursion.
-
-    Nova's __init__, format_dom and parse_dom call super() by the class's
-    module-global name; nova-mq's subclass under that name must still
-    build, write and parse, and Nova's own code must build nova-mq's.
-    """
-    conf = sample_configs(host)[0]
-    # Nova's own instances can only be written while the name is Nova's.
-    xml = conf.to_xml()
-    with mock.patch.object(vconfig, 'LibvirtConfigGuestInterface',
-                           mq_vif.MultiqueueGuestInterface):
-        mine = vconfig.LibvirtConfigGuestInterface()
-        assert type(mine) is mq_vif.MultiqueueGuestInterface
-        mine.__dict__.update(conf.__dict__)
-        assert mine.to_xml() == xml
-        mine.future_nova_attribute = 'x'     # Nova's format_dom
-        assert mine.to_xml() == xml
-        parsed = mq_vif.MultiqueueGuestInterface()
-        parsed.parse_str(xml)
-        assert parsed == conf and parsed.to_xml() == xml
-        guest = vconfig.LibvirtConfigGuest()
-        guest.parse_str('<domain type="kvm"><devices>%s</devices></domain>'
-                        % xml)
-        assert type(guest.devices[0]) is mq_vif.MultiqueueGuestInterface
-        assert isinstance(conf, vconfig.LibvirtConfigGuestInterface)
-        stock = nova_vif.LibvirtGenericVIFDriver(host).get_config(
-            make_instance(), make_vif(), make_image(), make_flavor(), 'kvm')
-        assert type(stock) is mq_vif.MultiqueueGuestInterface
+def test_get_config_returns_novas_own_classes(host):
+    """Nova's own config classes: Nova's code (device lookup by type,
+    equality, parsing, XML) treats them as it treats its own."""
+    stock, mine = drivers(host)
+    flavor = make_flavor(4, **{'hw:vif_multiqueue_enabled': 'true'})
+    for n, (vif_type, vnic_type) in enumerate([
+            ('ovs', 'normal'), ('vhostuser', 'normal'), ('tap', 'normal'),
+            ('macvtap', 'normal'), ('hw_veb', 'direct'),
+            ('hostdev_physical', 'direct-physical')]):
+        vif = make_vif(vif_type, vnic_type, n)
+        instance = make_instance([vif], flavor)
+        got = mine.get_config(instance, vif, make_image(), flavor, 'kvm')
+        want = stock.get_config(instance, vif, make_image(), flavor, 'kvm')
+        assert type(got) is type(want), vif_type
+        assert type(got).__module__ == vconfig.__name__
+        assert got == want and got.to_xml() == want.to_xml()
 
 
 # Nova's device lookup finds nova-mq's config.
@@ -849,7 +698,7 @@ def test_guest_get_interface_by_cfg_finds_nova_mq_config(host):
         live.append(etree.tostring(iface, encoding='unicode'))
     guest = libvirt_guest.Guest(FakeDomain(live))
     for conf, vif in zip(configs, vifs):
-        assert type(conf) is mq_vif.MultiqueueGuestInterface
+        assert type(conf) is vconfig.LibvirtConfigGuestInterface
         found = guest.get_interface_by_cfg(conf)
         assert found is not None, vif['type']
         assert found.mac_addr == vif['address']
@@ -858,3 +707,42 @@ def test_guest_get_interface_by_cfg_finds_nova_mq_config(host):
     other = mine.get_config(instance, make_vif(n=30), make_image(), flavor,
                             'kvm')
     assert guest.get_interface_by_cfg(other) is None
+
+
+# Nova's objects are read through their public accessors.
+
+def test_lazy_loaded_extra_specs_are_read(host):
+    """A flavor whose extra specs load on first access (not set yet, so
+    not in the object's attributes): nova-mq asks the object, which loads
+    them, and plans with them."""
+    _, mine = drivers(host)
+    loaded = {'hw:vif_multiqueue_enabled': 'true', 'mq:throughput': 'low'}
+    flavor = objects.Flavor(id=3, flavorid='m1.lazy', name='m1.lazy',
+                            vcpus=8, memory_mb=1024, root_gb=1,
+                            ephemeral_gb=0, swap=0)
+    assert 'extra_specs' not in flavor
+    calls = []
+
+    def load(self, attrname):
+        calls.append(attrname)
+        if attrname != 'extra_specs':
+            raise nova_exception.ObjectActionError(action='load',
+                                                   reason=attrname)
+        self.extra_specs = dict(loaded)
+
+    vif = make_vif()
+    instance = make_instance([vif], flavor)
+    with mock.patch.object(objects.Flavor, 'obj_load_attr', load):
+        plan, index = mine.plan_guest(instance, vif, make_image(), flavor,
+                                      'kvm')
+    assert calls == ['extra_specs']
+    # mq:throughput=low: one queue pair, written as Nova writes one.
+    assert plan.nics[index].requested == 1
+    assert not plan.nics[index].multiqueue
+    assert plan.nics[index].reasons == ('enabled-by-flavor',
+                                        'throughput-from-flavor')
+    # Without a loader (Nova's Flavor): no extra specs, as Nova reads them.
+    bare = objects.Flavor(id=4, name='m1.bare', vcpus=8)
+    plan, index = mine.plan_guest(make_instance([vif], bare), vif,
+                                  make_image(), bare, 'kvm')
+    assert plan.nics[index].reasons == ('not-requested',)
