@@ -162,6 +162,14 @@ def _migrate_vifs(migrate_data):
             if 'source_vif' in mv and mv.source_vif]
 
 
+#: Nova's methods whose arguments the overrides read by name, as Nova
+#: defines them (bound here, so that a mock of one cannot change the names).
+_NOVA = {name: getattr(nova_driver.LibvirtDriver, name) for name in (
+    'plug_vifs', 'attach_interface', 'detach_interface',
+    'check_can_live_migrate_destination', 'check_can_live_migrate_source',
+    '_live_migration_operation', 'pre_live_migration')}
+
+
 class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
     """LibvirtDriver whose guests' NICs are planned by nova-mq.
 
@@ -198,9 +206,8 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
         <what>" (``%(mac)s``: the VIF's MAC), and Nova's method runs as it
         would without nova-mq.
         """
-        nova_method = getattr(nova_driver.LibvirtDriver, name)
         method = getattr(super(MultiqueueLibvirtDriver, self), name)
-        values = nova_names.bind_args(nova_method, args, kwargs)
+        values = nova_names.bind_args(_NOVA[name], args, kwargs)
         vif = values.get('vif') or {}
         guest = self._nova_mq_context(
             what % {'mac': vif.get('address')}, values.get('instance'),
@@ -272,8 +279,7 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
         data = super(MultiqueueLibvirtDriver,
                      self).check_can_live_migrate_destination(*args, **kwargs)
         values = nova_names.bind_args(
-            nova_driver.LibvirtDriver.check_can_live_migrate_destination,
-            args, kwargs)
+            _NOVA['check_can_live_migrate_destination'], args, kwargs)
         self._nova_mq_context('send this host\'s tap queue cap',
                               values['instance'], self._offer_tap_cap,
                               values['instance'], data)
@@ -324,8 +330,7 @@ class MultiqueueLibvirtDriver(nova_driver.LibvirtDriver):
         result = super(MultiqueueLibvirtDriver,
                        self).check_can_live_migrate_source(*args, **kwargs)
         instance = nova_names.bind_args(
-            nova_driver.LibvirtDriver.check_can_live_migrate_source,
-            args, kwargs)['instance']
+            _NOVA['check_can_live_migrate_source'], args, kwargs)['instance']
         reason = self._nova_mq_context(
             'check the destination\'s tap queue cap', instance,
             self._tap_cap_refusal, instance, result)

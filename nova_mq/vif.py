@@ -17,9 +17,13 @@ names it relies on are listed in nova_mq.nova_names.
 
 ``get_config(instance, vif, image_meta, flavor, virt_type)`` is Nova's.
 nova-mq only records which NIC of which guest it is configuring.  Nova's
-``get_base_config()`` asks ``_get_virtio_mq_settings(image_meta, flavor)``
-for the driver and queues of a virtio NIC on kvm or parallels; there
-nova-mq answers with the guest's plan:
+``get_base_config()`` asks two questions nova-mq answers with the guest's
+plan: ``_get_packed_virtqueue_settings(image_meta, flavor)`` (Nova 2023.1+,
+every NIC, before the model is known: the plan is made there for a virtio
+guest, tentatively) and ``_get_virtio_mq_settings(image_meta, flavor)``
+(the driver and queues, asked only of a virtio NIC on kvm or parallels,
+which confirms the plan).  A NIC Nova asks no queues of is planned after
+Nova's ``get_config()`` with the guest's real model.  The plan:
 
 1. Nova's objects are read into plain values through their public
    accessors (``_GuestReader``): the flavor's vCPUs and extra specs, the
@@ -68,20 +72,58 @@ VIRTIO = 'virtio'
 _IMAGE_PROP_NAMES = ('hw_vif_multiqueue_enabled', 'hw_virtio_packed_ring')
 _MQ_SPEC = 'hw:vif_multiqueue_enabled'
 
+# Nova's methods whose arguments the overrides read by name, as Nova
+# defines them (bound here, so that a mock of one cannot change the names).
+_NOVA_MQ_SETTINGS = nova_vif.LibvirtGenericVIFDriver._get_virtio_mq_settings
+_NOVA_PLUG_OS_VIF = nova_vif.LibvirtGenericVIFDriver._plug_os_vif
+# Nova 2023.1+ (Zed has no packed ring).
+_NOVA_PACKED = getattr(nova_vif.LibvirtGenericVIFDriver,
+                       '_get_packed_virtqueue_settings', None)
+
 
 class GuestContext(object):
     """What the libvirt driver knows about the guest it is configuring.
 
     ``network_info``: the guest's VIFs, in domain order, or None.
     ``fixed_queues``: {MAC: queues} of NICs already running in the guest;
-    the plan keeps those counts (hotplug, live migration).
+    the plan keeps those counts (hotplug, live migration).  The guest's
+    plan is made once and kept here, for the flavor, image, virt type and
+    model it was made for.
     """
 
     def __init__(self, network_info=None, fixed_queues=None):
         self.network_info = network_info
         self.fixed_queues = dict(fixed_queues or {})
+        self._vifs = None
+        self._index = None
         self._key = None
         self._plan = None
+
+    def index(self, vif, instance=None):
+        """vif's index among the guest's VIFs, adding it if it is not one.
+
+        Without network_info, the guest's VIFs are the instance's network
+        info cache if it is loaded.
+        """
+        if self._vifs is None:
+            vifs = self.network_info
+            if vifs is None and instance is not None:
+                vifs = _cached_network_info(instance)
+            self._vifs = list(vifs or ())
+            self._index = {}
+            for i, v in enumerate(self._vifs):
+                self._index.setdefault(v.get('address'), i)
+        mac = vif.get('address')
+        index = self._index.get(mac)
+        if index is None:
+            index = self._index[mac] = len(self._vifs)
+            self._vifs.append(vif)
+            self._key = self._plan = None
+        return index
+
+    @property
+    def vifs(self):
+        return self._vifs
 
     def cached(self, key):
         return self._plan if self._key == key else None
@@ -92,16 +134,24 @@ class GuestContext(object):
 
 
 class _Call(object):
-    """The get_config() call in progress: what the queue seam needs."""
+    """The get_config() call in progress: what the queue seams need.
 
-    __slots__ = ('instance', 'vif', 'virt_type', 'planned', 'nic')
+    ``nic``: (GuestPlan, NicPlan) of the NIC once planned.  ``confirmed``:
+    Nova asked for the NIC's queues, so the NIC is virtio and the plan made
+    for a virtio guest holds; else the plan made at the packed seam was
+    only tentative.
+    """
+
+    __slots__ = ('instance', 'vif', 'virt_type', 'nic', 'tentative',
+                 'confirmed')
 
     def __init__(self, instance, vif, virt_type):
         self.instance = instance
         self.vif = vif
         self.virt_type = virt_type
-        self.planned = False  # a plan was tried
-        self.nic = None  # (GuestPlan, NicPlan) when the plan was made
+        self.nic = None
+        self.tentative = False  # a plan was tried at the packed seam
+        self.confirmed = False  # the queue seam was reached
 
 
 _GUEST = contextvars.ContextVar('nova_mq_guest', default=None)
@@ -136,10 +186,9 @@ def _extra_specs(flavor):
 
 
 def _image_properties(image_meta):
-    """The image properties the engine reads, those that are set."""
+    """The image properties the engine reads (None: not set)."""
     props = image_meta.properties
-    return {name: props.get(name) for name in _IMAGE_PROP_NAMES
-            if name in props}
+    return {name: props.get(name) for name in _IMAGE_PROP_NAMES}
 
 
 def _obj_field(obj, name):
@@ -237,32 +286,18 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
         ``model``: the guest's VIF model when the caller knows it (Nova asks
         for queues only for virtio); else Nova's ``get_vif_model()``.
         """
-        ctx = _GUEST.get()
-        vifs = None
-        fixed = {}
-        if ctx is not None:
-            vifs = ctx.network_info
-            fixed = ctx.fixed_queues
-        if vifs is None:
-            vifs = _cached_network_info(instance)
-        vifs = list(vifs or ())
-        mac = vif.get('address')
-        macs = [v.get('address') for v in vifs]
-        if mac not in macs:
-            vifs.append(vif)
-            macs.append(mac)
-        index = macs.index(mac)
+        ctx = _GUEST.get() or GuestContext()
+        index = ctx.index(vif, instance)
         if not isinstance(image_meta, objects.ImageMeta):
             image_meta = objects.ImageMeta.from_dict(image_meta or {})
         if model is None:
             model = self.get_vif_model(image_meta=image_meta)
-        key = (id(flavor), id(image_meta), virt_type, model, tuple(macs))
-        plan = ctx.cached(key) if ctx is not None else None
+        key = (id(flavor), id(image_meta), virt_type, model)
+        plan = ctx.cached(key)
         if plan is None:
-            plan = self._plan(vifs, image_meta, flavor, virt_type, model,
-                              fixed)
-            if ctx is not None:
-                ctx.remember(key, plan)
+            plan = self._plan(ctx.vifs, image_meta, flavor, virt_type, model,
+                              ctx.fixed_queues)
+            ctx.remember(key, plan)
         return plan, index
 
     @staticmethod
@@ -272,10 +307,15 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
         # the engine (it never parses '').
         host = {'kernel_release': '' if options['max_queues'] else
                 os.uname().release}
-        return nova_mq.plan_guest(
-            flavor.vcpus, _extra_specs(flavor), _image_properties(image_meta),
-            virt_type, host, options, _engine_nics(vifs, model, fixed),
-            _obj_field(flavor, 'name'), _obj_field(image_meta, 'name'))
+        args = (flavor.vcpus, _extra_specs(flavor),
+                _image_properties(image_meta), virt_type, host, options,
+                _engine_nics(vifs, model, fixed))
+        try:
+            return nova_mq.plan_guest(*args)
+        except nova_exception.FlavorImageConflict:
+            # The names are only in Nova's conflict message: read for it.
+            return nova_mq.plan_guest(*args + (
+                _obj_field(flavor, 'name'), _obj_field(image_meta, 'name')))
 
     def get_config(self, instance, vif, image_meta, flavor, virt_type):
         token = _CALL.set(_Call(instance, vif, virt_type))
@@ -286,24 +326,24 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
             call = _CALL.get()
         finally:
             _CALL.reset(token)
-        if not call.planned:
+        if not call.confirmed:
             # A NIC Nova asks no queues of (not virtio, a passthrough
-            # vNIC): planned for the guest's knobs to be checked, as for
-            # every NIC, and for the decision log.
+            # vNIC): planned with the guest's real model, so that its
+            # knobs are checked as every NIC's are, and for the log.
+            call.nic = None
             self._plan_nic(call, image_meta, flavor, model=None)
         if call.nic is not None and LOG.isEnabledFor(logging.DEBUG):
             _log_decision(instance, vif, *call.nic)
         return conf
 
     def _plan_nic(self, call, image_meta, flavor, model):
-        """Set call.nic to the plan of call.vif (call.planned: tried).
+        """Set call.nic to the plan of call.vif, or leave it None.
 
         nova-mq's own invalid values raise; Nova's errors (a flavor/image
         conflict, the model for the virt type) leave it unplanned: Nova's
         own code then raises them in Nova's order.  Any other error is
         nova-mq's bug: logged with its traceback, unplanned.
         """
-        call.planned = True
         try:
             plan, index = self.plan_guest(call.instance, call.vif, image_meta,
                                           flavor, call.virt_type, model)
@@ -323,15 +363,37 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
             return
         call.nic = (plan, plan.nics[index])
 
+    def _get_packed_virtqueue_settings(self, *args, **kwargs):
+        # Nova 2023.1+: get_base_config()'s first question, for every NIC,
+        # before it knows the model.  The plan is made here for a virtio
+        # guest, tentatively: Nova's next question, the queues, is asked
+        # only of virtio NICs, and confirms it.  Any error here is left to
+        # the queue seam, or to get_config()'s plan with the real model.
+        call = _CALL.get()
+        if call is not None and not call.tentative and call.nic is None:
+            call.tentative = True
+            values = nova_names.bind_args(_NOVA_PACKED, args, kwargs)
+            try:
+                plan, index = self.plan_guest(
+                    call.instance, call.vif, values['image_meta'],
+                    values['flavor'], call.virt_type, VIRTIO)
+                call.nic = (plan, plan.nics[index])
+            except Exception:
+                pass
+        if call is None or call.nic is None:
+            return super(MultiqueueVIFDriver,
+                         self)._get_packed_virtqueue_settings(*args, **kwargs)
+        return call.nic[1].packed
+
     def _get_virtio_mq_settings(self, *args, **kwargs):
         call = _CALL.get()
-        if call is not None and not call.planned:
-            values = nova_names.bind_args(
-                nova_vif.LibvirtGenericVIFDriver._get_virtio_mq_settings,
-                args, kwargs)
-            # Nova asks only for a virtio NIC: the guest's model is virtio.
-            self._plan_nic(call, values['image_meta'], values['flavor'],
-                           VIRTIO)
+        if call is not None and not call.confirmed:
+            call.confirmed = True
+            if call.nic is None:
+                values = nova_names.bind_args(_NOVA_MQ_SETTINGS, args, kwargs)
+                # Nova asks only of a virtio NIC: the guest is virtio.
+                self._plan_nic(call, values['image_meta'], values['flavor'],
+                               VIRTIO)
         if call is None or call.nic is None:
             return super(MultiqueueVIFDriver, self)._get_virtio_mq_settings(
                 *args, **kwargs)
@@ -386,8 +448,7 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
             instance=self._plug_instance(instance, vif), vif=vif)
 
     def _plug_os_vif(self, *args, **kwargs):
-        values = nova_names.bind_args(
-            nova_vif.LibvirtGenericVIFDriver._plug_os_vif, args, kwargs)
+        values = nova_names.bind_args(_NOVA_PLUG_OS_VIF, args, kwargs)
         plugging = _PLUG_VIF.get()
         if plugging is not None and (plugging.get('address') ==
                                      values['vif'].address):
