@@ -11,8 +11,7 @@
 # under the License.
 """Run Nova's own unit tests for virtio-net multiqueue with nova-mq in place.
 
-    python tests/nova_suite/run.py [--stock] [--nova-debug-off]
-                                   [--nova-sdist nova-X.tar.gz]
+    python tests/nova_suite/run.py [--stock] [--nova-sdist nova-X.tar.gz]
 
 Nova's test files are run unchanged.  Before they are imported, Nova's
 classes are replaced where the tests (and the rest of Nova) look them up:
@@ -33,10 +32,6 @@ must agree: the same bool, or the same Nova exception with the same
 message.  Each of VIFMultiqueueEnabledTest's cases must have been compared.
 
 ``--stock`` runs the same tests without nova-mq (the baseline).
-``--nova-debug-off`` sets Nova's vif module logger to INFO (Nova's tests
-set the root logger to DEBUG), as on a compute node with ``debug = False``:
-nova-mq then runs Nova's ``get_config`` for os-vif VIFs without its debug
-line, and the run must show that it did.
 
 Nova's tests use nova.test.TestCase, which clears a test's attributes in a
 cleanup; pytest's unittest support does not survive that, so the tests run
@@ -51,7 +46,6 @@ import argparse
 import atexit
 import collections
 import importlib
-import logging
 import os
 import shutil
 import sys
@@ -151,9 +145,6 @@ class NovaMQInPlace(object):
         self.emitted = collections.Counter()
         self.emit_fallbacks = collections.Counter()
         self.constraint_checks = collections.Counter()
-        # get_config() calls that ran Nova's without its debug line.
-        self.without_debug_line = collections.Counter()
-        self.nova_get_config_calls = 0
         self.constraint_mismatches = []
         self.current = None
 
@@ -215,25 +206,8 @@ class NovaMQInPlace(object):
             run.emitted[run._where()] += 1
             return xml
 
-        nova_get_config = self.nova_driver.get_config
-        nova_part = mq_vif.MultiqueueVIFDriver._nova_get_config
-
-        def counted_nova_get_config(self, *args, **kwargs):
-            run.nova_get_config_calls += 1
-            return nova_get_config(self, *args, **kwargs)
-
-        def counted_nova_part(self, *args, **kwargs):
-            before = run.nova_get_config_calls
-            try:
-                return nova_part(self, *args, **kwargs)
-            finally:
-                if run.nova_get_config_calls == before:
-                    run.without_debug_line[run._where()] += 1
-
         mq_interface.__init__ = counted_init
         mq_vif.MultiqueueVIFDriver.get_config = counted_get_config
-        self.nova_driver.get_config = counted_nova_get_config
-        mq_vif.MultiqueueVIFDriver._nova_get_config = counted_nova_part
         nova_mq.plan_guest = counted_plan
         engine.render_attrs = counted_render_attrs
 
@@ -310,21 +284,9 @@ class NovaMQInPlace(object):
                 self.mq_vif.MultiqueueGuestInterface):
             raise SuiteError('LibvirtConfigGuestInterface() is not nova-mq\'s')
 
-    def verify_run(self, classes_run, subset=False, debug_off=False):
-        """Every test class used nova-mq as it must; the engine agreed.
-
-        With Nova's debug logging off, some get_config() calls ran Nova's
-        without its debug line; with it on, none did.
-        """
+    def verify_run(self, classes_run, subset=False):
+        """Every test class used nova-mq as it must; the engine agreed."""
         problems = []
-        skipped_lines = sum(self.without_debug_line.values())
-        if debug_off and not skipped_lines:
-            problems.append('Nova\'s debug logging is off, and no '
-                            'get_config() ran without its debug line')
-        if not debug_off and skipped_lines:
-            problems.append('Nova\'s debug logging is on, and %d '
-                            'get_config() calls ran without its debug '
-                            'line' % skipped_lines)
         for cls, needs in sorted(MUST_USE.items()):
             if cls not in classes_run:
                 if not subset:
@@ -435,10 +397,6 @@ def main(argv=None):
     parser.add_argument('--nova-sdist', default=os.environ.get('NOVA_SDIST'),
                         help='take Nova\'s tests from this sdist '
                              '(nova-<installed version>.tar.gz)')
-    parser.add_argument('--nova-debug-off', action='store_true',
-                        help='Nova\'s vif module logs at INFO, not DEBUG '
-                             '(nova-mq then skips the debug line of Nova\'s '
-                             'get_config)')
     parser.add_argument('-v', '--verbose', action='store_true')
     parser.add_argument('tests', nargs='*',
                         help='test names (default: the whole suite)')
@@ -475,11 +433,6 @@ def main(argv=None):
     if not total:
         _die('no tests were loaded')
 
-    if args.nova_debug_off:
-        # Nova's StandardLogging sets the root logger to DEBUG in every
-        # test; a level of the module's own logger still wins.
-        logging.getLogger('nova.virt.libvirt.vif').setLevel(logging.INFO)
-        print('Nova\'s nova.virt.libvirt.vif logger at INFO')
     runner = unittest.TextTestRunner(
         stream=sys.stdout, verbosity=2 if args.verbose else 1,
         resultclass=lambda *a: Result(*a, in_place=in_place))
@@ -493,8 +446,7 @@ def main(argv=None):
             1 for t in result.checked_tests
             if t.startswith(CONSTRAINT_TEST + '.'))
         problems = in_place.verify_run(result.classes_run,
-                                       subset=bool(args.tests),
-                                       debug_off=args.nova_debug_off)
+                                       subset=bool(args.tests))
 
     failed = len(result.failures) + len(result.errors)
     skipped = len(result.skipped)
@@ -506,14 +458,12 @@ def main(argv=None):
               elapsed))
     if in_place is not None:
         print('nova-mq in place: %d MultiqueueGuestInterface built, '
-              'get_config %d calls (%d without Nova\'s debug line), '
-              '%d engine plans, C '
+              'get_config %d calls, %d engine plans, C '
               'emitter %d interfaces (%d fell back to Nova\'s writer), '
               'get_vif_multiqueue_constraint %d decisions compared with '
               'nova-mq\'s engine (%d of %s\'s %d cases)' % (
                   sum(in_place.new.values()),
                   sum(in_place.get_config.values()),
-                  sum(in_place.without_debug_line.values()),
                   sum(in_place.plans.values()),
                   sum(in_place.emitted.values()),
                   sum(in_place.emit_fallbacks.values()),
