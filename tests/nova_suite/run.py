@@ -19,11 +19,15 @@ classes are replaced where the tests (and the rest of Nova) look them up:
 * ``nova.virt.libvirt.vif.LibvirtGenericVIFDriver``
   -> ``nova_mq.vif.MultiqueueVIFDriver``
 * ``nova.virt.libvirt.config.LibvirtConfigGuestInterface``
-  -> ``nova_mq.vif.MultiqueueGuestInterface`` (so Nova's config and designer
-  tests write their XML through nova-mq's C emitter).
+  -> ``EmitterGuestInterface`` (this harness's emitter_config.py, not
+  nova-mq's product): Nova's class, its XML written by nova-mq's C emitter
+  ``nova_mq.render_interface``.  Nova's vif code builds its configs by
+  that name, so the configs nova-mq's driver returns are written by the
+  emitter too.
 
 The run then proves that it tested nova-mq and not stock Nova: the test
-modules see nova-mq's classes, nova-mq's ``get_config`` planned NICs with
+modules see these classes, Nova's ``get_base_config`` asked nova-mq's seam
+(``_get_virtio_mq_settings``) for queues and the seam planned the NICs with
 the engine, and the C emitter wrote interface XML that Nova's tests
 compared.  Every call of Nova's ``hardware.get_vif_multiqueue_constraint``
 during the run (Nova's VIFMultiqueueEnabledTest calls it directly) is also
@@ -46,6 +50,7 @@ import argparse
 import atexit
 import collections
 import importlib
+import importlib.util
 import os
 import shutil
 import sys
@@ -67,11 +72,12 @@ SUITE = (
 CONSTRAINT_TEST = 'nova.tests.unit.virt.test_hardware.VIFMultiqueueEnabledTest'
 
 #: Test classes whose tests must have used nova-mq, and how: 'new' (built
-#: MultiqueueGuestInterface configs), 'plan' (the vif driver planned NICs
-#: with the engine), 'emit' (the C emitter wrote an interface).
+#: EmitterGuestInterface configs), 'plan' (nova-mq's get_config ran and its
+#: seam planned NICs with the engine), 'emit' (the C emitter wrote an
+#: interface).
 MUST_USE = {
     'nova.tests.unit.virt.libvirt.test_vif.LibvirtVifTestCase':
-        ('new', 'plan', 'emit'),
+        ('plan', 'emit'),
     'nova.tests.unit.virt.libvirt.test_config.'
     'LibvirtConfigGuestInterfaceTest': ('new', 'emit'),
     'nova.tests.unit.virt.libvirt.test_designer.DesignerTestCase':
@@ -135,24 +141,57 @@ def _import_nova_tests(sdist):
     return version
 
 
+def _load_emitter_config():
+    """This harness's emitter_config.py (PYTHONSAFEPATH: not on sys.path)."""
+    name = 'nova_suite_emitter_config'
+    if name in sys.modules:
+        return sys.modules[name]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'emitter_config.py')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 class NovaMQInPlace(object):
-    """nova-mq's classes in Nova's place, and what the run did with them."""
+    """nova-mq's driver and the emitter's config in Nova's place, and what
+    the run did with them."""
 
     def __init__(self):
         self.new = collections.Counter()
         self.get_config = collections.Counter()
+        self.seam_calls = collections.Counter()
         self.plans = collections.Counter()
+        self.other_plans = collections.Counter()
         self.emitted = collections.Counter()
         self.emit_fallbacks = collections.Counter()
+        self.fallback_reasons = collections.Counter()
         self.constraint_checks = collections.Counter()
+        # get_config() results of Nova's own class, not the harness's.
+        self.nova_typed = []
         self.constraint_mismatches = []
         self.current = None
+        self.in_seam = 0
+        self.in_check = 0
 
     def _where(self):
         test = self.current
         if test is None:
             return None
         return '%s.%s' % (type(test).__module__, type(test).__name__)
+
+    def _observe(self, event, what):
+        """emitter_config's events: 'new', 'emit', 'fallback'."""
+        where = self._where()
+        if event == 'new':
+            self.new[where] += 1
+        elif event == 'emit':
+            self.emitted[where] += 1
+        else:
+            self.emit_fallbacks[where] += 1
+            self.fallback_reasons[_describe(what)] += 1
 
     def install(self):
         import nova_mq
@@ -161,55 +200,59 @@ class NovaMQInPlace(object):
         from nova.virt.libvirt import config as vconfig
         from nova.virt.libvirt import vif as nova_vif
 
-        engine = mq_vif._engine
-        if not hasattr(engine, 'render_attrs'):
-            raise SuiteError('nova-mq\'s engine %s has no render_attrs'
-                             % engine.__file__)
+        if not hasattr(nova_mq, 'render_interface'):
+            raise SuiteError('nova-mq %s has no render_interface'
+                             % nova_mq.__file__)
+        emitter = _load_emitter_config()
         self.nova_driver = nova_vif.LibvirtGenericVIFDriver
         self.nova_interface = vconfig.LibvirtConfigGuestInterface
-        if not issubclass(mq_vif.MultiqueueVIFDriver, self.nova_driver):
+        self.interface = emitter.EmitterGuestInterface
+        if emitter.NOVA_INTERFACE is not self.nova_interface:
+            raise SuiteError('emitter_config did not bind Nova\'s '
+                             'LibvirtConfigGuestInterface')
+        driver = mq_vif.MultiqueueVIFDriver
+        if not issubclass(driver, self.nova_driver):
             raise SuiteError('MultiqueueVIFDriver is not a subclass of '
                              'Nova\'s LibvirtGenericVIFDriver')
-        if not issubclass(mq_vif.MultiqueueGuestInterface,
-                          self.nova_interface):
-            raise SuiteError('MultiqueueGuestInterface is not a subclass of '
-                             'Nova\'s LibvirtConfigGuestInterface')
 
-        nova_vif.LibvirtGenericVIFDriver = mq_vif.MultiqueueVIFDriver
-        vconfig.LibvirtConfigGuestInterface = mq_vif.MultiqueueGuestInterface
+        nova_vif.LibvirtGenericVIFDriver = driver
+        vconfig.LibvirtConfigGuestInterface = self.interface
 
         # Instrumentation: counts per test class; behaviour unchanged.
         run = self
-        mq_interface = mq_vif.MultiqueueGuestInterface
-        get_config = mq_vif.MultiqueueVIFDriver.get_config
+        emitter.observer = self._observe
+        get_config = driver.get_config
+        seam = driver._get_virtio_mq_settings
+        # nova_mq may resolve plan_guest lazily (a module __getattr__):
+        # read it once, then set the attribute, which works either way.
         plan_guest = nova_mq.plan_guest
-        render_attrs = engine.render_attrs
-
-        def counted_init(self, **kwargs):
-            run.new[run._where()] += 1
-            super(mq_interface, self).__init__(**kwargs)
 
         def counted_get_config(self, *args, **kwargs):
             run.get_config[run._where()] += 1
-            return get_config(self, *args, **kwargs)
+            conf = get_config(self, *args, **kwargs)
+            if type(conf) is run.nova_interface:
+                test = run.current
+                run.nova_typed.append(test.id() if test is not None
+                                      else None)
+            return conf
+
+        def counted_seam(self, *args, **kwargs):
+            run.seam_calls[run._where()] += 1
+            run.in_seam += 1
+            try:
+                return seam(self, *args, **kwargs)
+            finally:
+                run.in_seam -= 1
 
         def counted_plan(*args, **kwargs):
-            run.plans[run._where()] += 1
+            if not run.in_check:
+                counter = run.plans if run.in_seam else run.other_plans
+                counter[run._where()] += 1
             return plan_guest(*args, **kwargs)
 
-        def counted_render_attrs(*args, **kwargs):
-            try:
-                xml = render_attrs(*args, **kwargs)
-            except TypeError:
-                run.emit_fallbacks[run._where()] += 1
-                raise
-            run.emitted[run._where()] += 1
-            return xml
-
-        mq_interface.__init__ = counted_init
-        mq_vif.MultiqueueVIFDriver.get_config = counted_get_config
+        driver.get_config = counted_get_config
+        driver._get_virtio_mq_settings = counted_seam
         nova_mq.plan_guest = counted_plan
-        engine.render_attrs = counted_render_attrs
 
         # Nova's constraint, checked against nova-mq's decision.
         self.nova_constraint = hardware.get_vif_multiqueue_constraint
@@ -243,13 +286,16 @@ class NovaMQInPlace(object):
         uname = os.uname_result(('Linux', 'nova-mq', '6.1.0', '#1', 'x86_64'))
         real_uname = os.uname
         os.uname = lambda: uname
+        self.in_check += 1
         try:
+            # Nova's rule is about a virtio NIC.
             plan, index = driver.plan_guest(instance, vif, image_meta,
-                                            flavor, 'kvm')
+                                            flavor, 'kvm', model='virtio')
             mine = plan.nics[index].multiqueue
         except Exception as e:
             mine = e
         finally:
+            self.in_check -= 1
             os.uname = real_uname
         if isinstance(nova_result, Exception):
             same = (type(mine) is type(nova_result) and
@@ -262,27 +308,27 @@ class NovaMQInPlace(object):
                 (test_id, _describe(nova_result), _describe(mine)))
 
     def verify_modules(self, modules):
-        """The test modules see nova-mq's classes, not Nova's."""
+        """The test modules see the classes in place, not Nova's."""
         from nova.virt.libvirt import config as vconfig
         from nova.virt.libvirt import vif as nova_vif
         if nova_vif.LibvirtGenericVIFDriver is not (
                 self.mq_vif.MultiqueueVIFDriver):
             raise SuiteError('nova.virt.libvirt.vif.LibvirtGenericVIFDriver '
                              'is not nova-mq\'s')
-        if vconfig.LibvirtConfigGuestInterface is not (
-                self.mq_vif.MultiqueueGuestInterface):
+        if vconfig.LibvirtConfigGuestInterface is not self.interface:
             raise SuiteError('nova.virt.libvirt.config.'
-                             'LibvirtConfigGuestInterface is not nova-mq\'s')
+                             'LibvirtConfigGuestInterface is not the '
+                             'harness\'s EmitterGuestInterface')
         originals = (self.nova_driver, self.nova_interface)
         for module in modules:
             for name, value in vars(module).items():
                 if any(value is o for o in originals):
                     raise SuiteError('%s.%s is Nova\'s own %s' % (
                         module.__name__, name, value.__name__))
-        # Nova's own objects are nova-mq's.
-        if type(vconfig.LibvirtConfigGuestInterface()) is not (
-                self.mq_vif.MultiqueueGuestInterface):
-            raise SuiteError('LibvirtConfigGuestInterface() is not nova-mq\'s')
+        # Nova's name builds the harness's config.
+        if type(vconfig.LibvirtConfigGuestInterface()) is not self.interface:
+            raise SuiteError('LibvirtConfigGuestInterface() is not the '
+                             'harness\'s EmitterGuestInterface')
 
     def verify_run(self, classes_run, subset=False):
         """Every test class used nova-mq as it must; the engine agreed."""
@@ -293,17 +339,22 @@ class NovaMQInPlace(object):
                     problems.append('%s did not run' % cls)
                 continue
             if 'new' in needs and not self.new[cls]:
-                problems.append('%s never built a MultiqueueGuestInterface'
+                problems.append('%s never built an EmitterGuestInterface'
                                 % cls)
             if 'plan' in needs and not (self.get_config[cls] and
                                         self.plans[cls]):
-                problems.append('%s never planned a NIC with nova-mq '
-                                '(get_config %d, plans %d)' % (
-                                    cls, self.get_config[cls],
-                                    self.plans[cls]))
+                problems.append('%s never planned a NIC through nova-mq\'s '
+                                'seam (get_config %d, seam calls %d, plans '
+                                '%d)' % (cls, self.get_config[cls],
+                                         self.seam_calls[cls],
+                                         self.plans[cls]))
             if 'emit' in needs and not self.emitted[cls]:
                 problems.append('%s never wrote XML with nova-mq\'s C '
                                 'emitter' % cls)
+        for test_id in self.nova_typed:
+            problems.append('nova-mq\'s get_config returned Nova\'s own '
+                            'LibvirtConfigGuestInterface, not the one in '
+                            'its place, in %s' % test_id)
         if not subset and not self.constraint_cases:
             problems.append('%s has no cases' % CONSTRAINT_TEST)
         if self.checked_cases < self.constraint_cases:
@@ -315,6 +366,29 @@ class NovaMQInPlace(object):
             problems.append('get_vif_multiqueue_constraint in %s: Nova %s, '
                             'nova-mq %s' % (test_id, nova, mine))
         return problems
+
+    def summary(self):
+        """The run's counters, in one paragraph."""
+        lines = [
+            'nova-mq in place: get_config %d calls, seam %d calls, %d engine '
+            'plans through the seam (%d elsewhere: plugging, NICs Nova asks '
+            'no queues of); %d EmitterGuestInterface built, C emitter %d '
+            'interfaces (%d fell back to Nova\'s writer); '
+            'get_vif_multiqueue_constraint %d decisions compared with '
+            'nova-mq\'s engine (%d of %s\'s %d cases)' % (
+                sum(self.get_config.values()),
+                sum(self.seam_calls.values()),
+                sum(self.plans.values()),
+                sum(self.other_plans.values()),
+                sum(self.new.values()),
+                sum(self.emitted.values()),
+                sum(self.emit_fallbacks.values()),
+                sum(self.constraint_checks.values()),
+                self.checked_cases, CONSTRAINT_TEST.rsplit('.')[-1],
+                self.constraint_cases)]
+        for reason, n in sorted(self.fallback_reasons.items()):
+            lines.append('  fell back %d x: %s' % (n, reason))
+        return '\n'.join(lines)
 
 
 def _describe(result):
@@ -457,19 +531,7 @@ def main(argv=None):
               len(result.expectedFailures), len(result.unexpectedSuccesses),
               elapsed))
     if in_place is not None:
-        print('nova-mq in place: %d MultiqueueGuestInterface built, '
-              'get_config %d calls, %d engine plans, C '
-              'emitter %d interfaces (%d fell back to Nova\'s writer), '
-              'get_vif_multiqueue_constraint %d decisions compared with '
-              'nova-mq\'s engine (%d of %s\'s %d cases)' % (
-                  sum(in_place.new.values()),
-                  sum(in_place.get_config.values()),
-                  sum(in_place.plans.values()),
-                  sum(in_place.emitted.values()),
-                  sum(in_place.emit_fallbacks.values()),
-                  sum(in_place.constraint_checks.values()),
-                  in_place.checked_cases, CONSTRAINT_TEST.rsplit('.')[-1],
-                  in_place.constraint_cases))
+        print(in_place.summary())
     for problem in problems:
         print('CHECK FAILED: %s' % problem)
     if result.testsRun != total:
