@@ -60,14 +60,6 @@ case " $* " in *" --stock "*) stock=true ;; esac
 
 status=0
 "$python" "$here/tests/nova_suite/run.py" "$@" || status=$?
-# Again with Nova's vif module below debug level, as on a compute node with
-# debug = False: nova-mq then runs Nova's get_config() without its debug
-# line (nova_mq/vif.py, _nova_get_config).
-if ! $stock && [ "$status" -eq 0 ]; then
-    echo
-    "$python" "$here/tests/nova_suite/run.py" --nova-debug-off "$@" ||
-        status=$?
-fi
 if [ "$status" -ne 0 ]; then
     if ! $stock; then
         echo

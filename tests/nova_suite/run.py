@@ -11,8 +11,7 @@
 # under the License.
 """Run Nova's own unit tests for virtio-net multiqueue with nova-mq in place.
 
-    python tests/nova_suite/run.py [--stock] [--nova-debug-off]
-                                   [--nova-sdist nova-X.tar.gz]
+    python tests/nova_suite/run.py [--stock] [--nova-sdist nova-X.tar.gz]
 
 Nova's test files are run unchanged.  Before they are imported, Nova's
 classes are replaced where the tests (and the rest of Nova) look them up:
@@ -20,11 +19,15 @@ classes are replaced where the tests (and the rest of Nova) look them up:
 * ``nova.virt.libvirt.vif.LibvirtGenericVIFDriver``
   -> ``nova_mq.vif.MultiqueueVIFDriver``
 * ``nova.virt.libvirt.config.LibvirtConfigGuestInterface``
-  -> ``nova_mq.vif.MultiqueueGuestInterface`` (so Nova's config and designer
-  tests write their XML through nova-mq's C emitter).
+  -> ``EmitterGuestInterface`` (this harness's emitter_config.py, not
+  nova-mq's product): Nova's class, its XML written by nova-mq's C emitter
+  ``nova_mq.render_interface``.  Nova's vif code builds its configs by
+  that name, so the configs nova-mq's driver returns are written by the
+  emitter too.
 
 The run then proves that it tested nova-mq and not stock Nova: the test
-modules see nova-mq's classes, nova-mq's ``get_config`` planned NICs with
+modules see these classes, Nova's ``get_base_config`` asked nova-mq's seam
+(``_get_virtio_mq_settings``) for queues and the seam planned the NICs with
 the engine, and the C emitter wrote interface XML that Nova's tests
 compared.  Every call of Nova's ``hardware.get_vif_multiqueue_constraint``
 during the run (Nova's VIFMultiqueueEnabledTest calls it directly) is also
@@ -33,10 +36,6 @@ must agree: the same bool, or the same Nova exception with the same
 message.  Each of VIFMultiqueueEnabledTest's cases must have been compared.
 
 ``--stock`` runs the same tests without nova-mq (the baseline).
-``--nova-debug-off`` sets Nova's vif module logger to INFO (Nova's tests
-set the root logger to DEBUG), as on a compute node with ``debug = False``:
-nova-mq then runs Nova's ``get_config`` for os-vif VIFs without its debug
-line, and the run must show that it did.
 
 Nova's tests use nova.test.TestCase, which clears a test's attributes in a
 cleanup; pytest's unittest support does not survive that, so the tests run
@@ -51,7 +50,7 @@ import argparse
 import atexit
 import collections
 import importlib
-import logging
+import importlib.util
 import os
 import shutil
 import sys
@@ -73,11 +72,12 @@ SUITE = (
 CONSTRAINT_TEST = 'nova.tests.unit.virt.test_hardware.VIFMultiqueueEnabledTest'
 
 #: Test classes whose tests must have used nova-mq, and how: 'new' (built
-#: MultiqueueGuestInterface configs), 'plan' (the vif driver planned NICs
-#: with the engine), 'emit' (the C emitter wrote an interface).
+#: EmitterGuestInterface configs), 'plan' (nova-mq's get_config ran and its
+#: seam planned NICs with the engine), 'emit' (the C emitter wrote an
+#: interface).
 MUST_USE = {
     'nova.tests.unit.virt.libvirt.test_vif.LibvirtVifTestCase':
-        ('new', 'plan', 'emit'),
+        ('plan', 'emit'),
     'nova.tests.unit.virt.libvirt.test_config.'
     'LibvirtConfigGuestInterfaceTest': ('new', 'emit'),
     'nova.tests.unit.virt.libvirt.test_designer.DesignerTestCase':
@@ -141,27 +141,57 @@ def _import_nova_tests(sdist):
     return version
 
 
+def _load_emitter_config():
+    """This harness's emitter_config.py (PYTHONSAFEPATH: not on sys.path)."""
+    name = 'nova_suite_emitter_config'
+    if name in sys.modules:
+        return sys.modules[name]
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                        'emitter_config.py')
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 class NovaMQInPlace(object):
-    """nova-mq's classes in Nova's place, and what the run did with them."""
+    """nova-mq's driver and the emitter's config in Nova's place, and what
+    the run did with them."""
 
     def __init__(self):
         self.new = collections.Counter()
         self.get_config = collections.Counter()
+        self.seam_calls = collections.Counter()
         self.plans = collections.Counter()
+        self.other_plans = collections.Counter()
         self.emitted = collections.Counter()
         self.emit_fallbacks = collections.Counter()
+        self.fallback_reasons = collections.Counter()
         self.constraint_checks = collections.Counter()
-        # get_config() calls that ran Nova's without its debug line.
-        self.without_debug_line = collections.Counter()
-        self.nova_get_config_calls = 0
+        # get_config() results of Nova's own class, not the harness's.
+        self.nova_typed = []
         self.constraint_mismatches = []
         self.current = None
+        self.in_seam = 0
+        self.in_check = 0
 
     def _where(self):
         test = self.current
         if test is None:
             return None
         return '%s.%s' % (type(test).__module__, type(test).__name__)
+
+    def _observe(self, event, what):
+        """emitter_config's events: 'new', 'emit', 'fallback'."""
+        where = self._where()
+        if event == 'new':
+            self.new[where] += 1
+        elif event == 'emit':
+            self.emitted[where] += 1
+        else:
+            self.emit_fallbacks[where] += 1
+            self.fallback_reasons[_describe(what)] += 1
 
     def install(self):
         import nova_mq
@@ -170,72 +200,59 @@ class NovaMQInPlace(object):
         from nova.virt.libvirt import config as vconfig
         from nova.virt.libvirt import vif as nova_vif
 
-        engine = mq_vif._engine
-        if not hasattr(engine, 'render_attrs'):
-            raise SuiteError('nova-mq\'s engine %s has no render_attrs'
-                             % engine.__file__)
+        if not hasattr(nova_mq, 'render_interface'):
+            raise SuiteError('nova-mq %s has no render_interface'
+                             % nova_mq.__file__)
+        emitter = _load_emitter_config()
         self.nova_driver = nova_vif.LibvirtGenericVIFDriver
         self.nova_interface = vconfig.LibvirtConfigGuestInterface
-        if not issubclass(mq_vif.MultiqueueVIFDriver, self.nova_driver):
+        self.interface = emitter.EmitterGuestInterface
+        if emitter.NOVA_INTERFACE is not self.nova_interface:
+            raise SuiteError('emitter_config did not bind Nova\'s '
+                             'LibvirtConfigGuestInterface')
+        driver = mq_vif.MultiqueueVIFDriver
+        if not issubclass(driver, self.nova_driver):
             raise SuiteError('MultiqueueVIFDriver is not a subclass of '
                              'Nova\'s LibvirtGenericVIFDriver')
-        if not issubclass(mq_vif.MultiqueueGuestInterface,
-                          self.nova_interface):
-            raise SuiteError('MultiqueueGuestInterface is not a subclass of '
-                             'Nova\'s LibvirtConfigGuestInterface')
 
-        nova_vif.LibvirtGenericVIFDriver = mq_vif.MultiqueueVIFDriver
-        vconfig.LibvirtConfigGuestInterface = mq_vif.MultiqueueGuestInterface
+        nova_vif.LibvirtGenericVIFDriver = driver
+        vconfig.LibvirtConfigGuestInterface = self.interface
 
         # Instrumentation: counts per test class; behaviour unchanged.
         run = self
-        mq_interface = mq_vif.MultiqueueGuestInterface
-        get_config = mq_vif.MultiqueueVIFDriver.get_config
+        emitter.observer = self._observe
+        get_config = driver.get_config
+        seam = driver._get_virtio_mq_settings
+        # nova_mq may resolve plan_guest lazily (a module __getattr__):
+        # read it once, then set the attribute, which works either way.
         plan_guest = nova_mq.plan_guest
-        render_attrs = engine.render_attrs
-
-        def counted_init(self, **kwargs):
-            run.new[run._where()] += 1
-            super(mq_interface, self).__init__(**kwargs)
 
         def counted_get_config(self, *args, **kwargs):
             run.get_config[run._where()] += 1
-            return get_config(self, *args, **kwargs)
+            conf = get_config(self, *args, **kwargs)
+            if type(conf) is run.nova_interface:
+                test = run.current
+                run.nova_typed.append(test.id() if test is not None
+                                      else None)
+            return conf
+
+        def counted_seam(self, *args, **kwargs):
+            run.seam_calls[run._where()] += 1
+            run.in_seam += 1
+            try:
+                return seam(self, *args, **kwargs)
+            finally:
+                run.in_seam -= 1
 
         def counted_plan(*args, **kwargs):
-            run.plans[run._where()] += 1
+            if not run.in_check:
+                counter = run.plans if run.in_seam else run.other_plans
+                counter[run._where()] += 1
             return plan_guest(*args, **kwargs)
 
-        def counted_render_attrs(*args, **kwargs):
-            try:
-                xml = render_attrs(*args, **kwargs)
-            except TypeError:
-                run.emit_fallbacks[run._where()] += 1
-                raise
-            run.emitted[run._where()] += 1
-            return xml
-
-        nova_get_config = self.nova_driver.get_config
-        nova_part = mq_vif.MultiqueueVIFDriver._nova_get_config
-
-        def counted_nova_get_config(self, *args, **kwargs):
-            run.nova_get_config_calls += 1
-            return nova_get_config(self, *args, **kwargs)
-
-        def counted_nova_part(self, *args, **kwargs):
-            before = run.nova_get_config_calls
-            try:
-                return nova_part(self, *args, **kwargs)
-            finally:
-                if run.nova_get_config_calls == before:
-                    run.without_debug_line[run._where()] += 1
-
-        mq_interface.__init__ = counted_init
-        mq_vif.MultiqueueVIFDriver.get_config = counted_get_config
-        self.nova_driver.get_config = counted_nova_get_config
-        mq_vif.MultiqueueVIFDriver._nova_get_config = counted_nova_part
+        driver.get_config = counted_get_config
+        driver._get_virtio_mq_settings = counted_seam
         nova_mq.plan_guest = counted_plan
-        engine.render_attrs = counted_render_attrs
 
         # Nova's constraint, checked against nova-mq's decision.
         self.nova_constraint = hardware.get_vif_multiqueue_constraint
@@ -269,13 +286,16 @@ class NovaMQInPlace(object):
         uname = os.uname_result(('Linux', 'nova-mq', '6.1.0', '#1', 'x86_64'))
         real_uname = os.uname
         os.uname = lambda: uname
+        self.in_check += 1
         try:
+            # Nova's rule is about a virtio NIC.
             plan, index = driver.plan_guest(instance, vif, image_meta,
-                                            flavor, 'kvm')
+                                            flavor, 'kvm', model='virtio')
             mine = plan.nics[index].multiqueue
         except Exception as e:
             mine = e
         finally:
+            self.in_check -= 1
             os.uname = real_uname
         if isinstance(nova_result, Exception):
             same = (type(mine) is type(nova_result) and
@@ -288,60 +308,53 @@ class NovaMQInPlace(object):
                 (test_id, _describe(nova_result), _describe(mine)))
 
     def verify_modules(self, modules):
-        """The test modules see nova-mq's classes, not Nova's."""
+        """The test modules see the classes in place, not Nova's."""
         from nova.virt.libvirt import config as vconfig
         from nova.virt.libvirt import vif as nova_vif
         if nova_vif.LibvirtGenericVIFDriver is not (
                 self.mq_vif.MultiqueueVIFDriver):
             raise SuiteError('nova.virt.libvirt.vif.LibvirtGenericVIFDriver '
                              'is not nova-mq\'s')
-        if vconfig.LibvirtConfigGuestInterface is not (
-                self.mq_vif.MultiqueueGuestInterface):
+        if vconfig.LibvirtConfigGuestInterface is not self.interface:
             raise SuiteError('nova.virt.libvirt.config.'
-                             'LibvirtConfigGuestInterface is not nova-mq\'s')
+                             'LibvirtConfigGuestInterface is not the '
+                             'harness\'s EmitterGuestInterface')
         originals = (self.nova_driver, self.nova_interface)
         for module in modules:
             for name, value in vars(module).items():
                 if any(value is o for o in originals):
                     raise SuiteError('%s.%s is Nova\'s own %s' % (
                         module.__name__, name, value.__name__))
-        # Nova's own objects are nova-mq's.
-        if type(vconfig.LibvirtConfigGuestInterface()) is not (
-                self.mq_vif.MultiqueueGuestInterface):
-            raise SuiteError('LibvirtConfigGuestInterface() is not nova-mq\'s')
+        # Nova's name builds the harness's config.
+        if type(vconfig.LibvirtConfigGuestInterface()) is not self.interface:
+            raise SuiteError('LibvirtConfigGuestInterface() is not the '
+                             'harness\'s EmitterGuestInterface')
 
-    def verify_run(self, classes_run, subset=False, debug_off=False):
-        """Every test class used nova-mq as it must; the engine agreed.
-
-        With Nova's debug logging off, some get_config() calls ran Nova's
-        without its debug line; with it on, none did.
-        """
+    def verify_run(self, classes_run, subset=False):
+        """Every test class used nova-mq as it must; the engine agreed."""
         problems = []
-        skipped_lines = sum(self.without_debug_line.values())
-        if debug_off and not skipped_lines:
-            problems.append('Nova\'s debug logging is off, and no '
-                            'get_config() ran without its debug line')
-        if not debug_off and skipped_lines:
-            problems.append('Nova\'s debug logging is on, and %d '
-                            'get_config() calls ran without its debug '
-                            'line' % skipped_lines)
         for cls, needs in sorted(MUST_USE.items()):
             if cls not in classes_run:
                 if not subset:
                     problems.append('%s did not run' % cls)
                 continue
             if 'new' in needs and not self.new[cls]:
-                problems.append('%s never built a MultiqueueGuestInterface'
+                problems.append('%s never built an EmitterGuestInterface'
                                 % cls)
             if 'plan' in needs and not (self.get_config[cls] and
                                         self.plans[cls]):
-                problems.append('%s never planned a NIC with nova-mq '
-                                '(get_config %d, plans %d)' % (
-                                    cls, self.get_config[cls],
-                                    self.plans[cls]))
+                problems.append('%s never planned a NIC through nova-mq\'s '
+                                'seam (get_config %d, seam calls %d, plans '
+                                '%d)' % (cls, self.get_config[cls],
+                                         self.seam_calls[cls],
+                                         self.plans[cls]))
             if 'emit' in needs and not self.emitted[cls]:
                 problems.append('%s never wrote XML with nova-mq\'s C '
                                 'emitter' % cls)
+        for test_id in self.nova_typed:
+            problems.append('nova-mq\'s get_config returned Nova\'s own '
+                            'LibvirtConfigGuestInterface, not the one in '
+                            'its place, in %s' % test_id)
         if not subset and not self.constraint_cases:
             problems.append('%s has no cases' % CONSTRAINT_TEST)
         if self.checked_cases < self.constraint_cases:
@@ -353,6 +366,29 @@ class NovaMQInPlace(object):
             problems.append('get_vif_multiqueue_constraint in %s: Nova %s, '
                             'nova-mq %s' % (test_id, nova, mine))
         return problems
+
+    def summary(self):
+        """The run's counters, in one paragraph."""
+        lines = [
+            'nova-mq in place: get_config %d calls, seam %d calls, %d engine '
+            'plans through the seam (%d elsewhere: plugging, NICs Nova asks '
+            'no queues of); %d EmitterGuestInterface built, C emitter %d '
+            'interfaces (%d fell back to Nova\'s writer); '
+            'get_vif_multiqueue_constraint %d decisions compared with '
+            'nova-mq\'s engine (%d of %s\'s %d cases)' % (
+                sum(self.get_config.values()),
+                sum(self.seam_calls.values()),
+                sum(self.plans.values()),
+                sum(self.other_plans.values()),
+                sum(self.new.values()),
+                sum(self.emitted.values()),
+                sum(self.emit_fallbacks.values()),
+                sum(self.constraint_checks.values()),
+                self.checked_cases, CONSTRAINT_TEST.rsplit('.')[-1],
+                self.constraint_cases)]
+        for reason, n in sorted(self.fallback_reasons.items()):
+            lines.append('  fell back %d x: %s' % (n, reason))
+        return '\n'.join(lines)
 
 
 def _describe(result):
@@ -435,10 +471,6 @@ def main(argv=None):
     parser.add_argument('--nova-sdist', default=os.environ.get('NOVA_SDIST'),
                         help='take Nova\'s tests from this sdist '
                              '(nova-<installed version>.tar.gz)')
-    parser.add_argument('--nova-debug-off', action='store_true',
-                        help='Nova\'s vif module logs at INFO, not DEBUG '
-                             '(nova-mq then skips the debug line of Nova\'s '
-                             'get_config)')
     parser.add_argument('-v', '--verbose', action='store_true')
     parser.add_argument('tests', nargs='*',
                         help='test names (default: the whole suite)')
@@ -475,11 +507,6 @@ def main(argv=None):
     if not total:
         _die('no tests were loaded')
 
-    if args.nova_debug_off:
-        # Nova's StandardLogging sets the root logger to DEBUG in every
-        # test; a level of the module's own logger still wins.
-        logging.getLogger('nova.virt.libvirt.vif').setLevel(logging.INFO)
-        print('Nova\'s nova.virt.libvirt.vif logger at INFO')
     runner = unittest.TextTestRunner(
         stream=sys.stdout, verbosity=2 if args.verbose else 1,
         resultclass=lambda *a: Result(*a, in_place=in_place))
@@ -493,8 +520,7 @@ def main(argv=None):
             1 for t in result.checked_tests
             if t.startswith(CONSTRAINT_TEST + '.'))
         problems = in_place.verify_run(result.classes_run,
-                                       subset=bool(args.tests),
-                                       debug_off=args.nova_debug_off)
+                                       subset=bool(args.tests))
 
     failed = len(result.failures) + len(result.errors)
     skipped = len(result.skipped)
@@ -505,21 +531,7 @@ def main(argv=None):
               len(result.expectedFailures), len(result.unexpectedSuccesses),
               elapsed))
     if in_place is not None:
-        print('nova-mq in place: %d MultiqueueGuestInterface built, '
-              'get_config %d calls (%d without Nova\'s debug line), '
-              '%d engine plans, C '
-              'emitter %d interfaces (%d fell back to Nova\'s writer), '
-              'get_vif_multiqueue_constraint %d decisions compared with '
-              'nova-mq\'s engine (%d of %s\'s %d cases)' % (
-                  sum(in_place.new.values()),
-                  sum(in_place.get_config.values()),
-                  sum(in_place.without_debug_line.values()),
-                  sum(in_place.plans.values()),
-                  sum(in_place.emitted.values()),
-                  sum(in_place.emit_fallbacks.values()),
-                  sum(in_place.constraint_checks.values()),
-                  in_place.checked_cases, CONSTRAINT_TEST.rsplit('.')[-1],
-                  in_place.constraint_cases))
+        print(in_place.summary())
     for problem in problems:
         print('CHECK FAILED: %s' % problem)
     if result.testsRun != total:
