@@ -32,8 +32,8 @@ import inspect
 CHECKED_AGAINST = ('26.2.2', '34.0.0')
 
 #: One name: its module, its dotted path in the module, the first
-#: parameters of a callable (without self) or None, the first Nova major that has it,
-#: and what nova-mq does with it.
+#: parameters of a callable (without self) or None, the first Nova major
+#: that has it, and what nova-mq does with it.
 NovaName = collections.namedtuple(
     'NovaName', 'module path params since use')
 
