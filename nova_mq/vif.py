@@ -186,9 +186,12 @@ def _extra_specs(flavor):
 
 
 def _image_properties(image_meta):
-    """The image properties the engine reads (None: not set)."""
+    """The image properties the engine reads (None: not set), those the
+    installed Nova has (Zed has no hw_virtio_packed_ring)."""
     props = image_meta.properties
-    return {name: props.get(name) for name in _IMAGE_PROP_NAMES}
+    fields = props.fields
+    return {name: props.get(name) for name in _IMAGE_PROP_NAMES
+            if name in fields}
 
 
 def _obj_field(obj, name):

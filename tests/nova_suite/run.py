@@ -26,8 +26,9 @@ classes are replaced where the tests (and the rest of Nova) look them up:
   emitter too.
 
 The run then proves that it tested nova-mq and not stock Nova: the test
-modules see these classes, Nova's ``get_base_config`` asked nova-mq's seam
-(``_get_virtio_mq_settings``) for queues and the seam planned the NICs with
+modules see these classes, Nova's ``get_base_config`` asked nova-mq's seams
+(``_get_packed_virtqueue_settings`` on Nova 2023.1+, where the plan is made
+first, and ``_get_virtio_mq_settings``) and the seams planned the NICs with
 the engine, and the C emitter wrote interface XML that Nova's tests
 compared.  Every call of Nova's ``hardware.get_vif_multiqueue_constraint``
 during the run (Nova's VIFMultiqueueEnabledTest calls it directly) is also
@@ -222,7 +223,11 @@ class NovaMQInPlace(object):
         run = self
         emitter.observer = self._observe
         get_config = driver.get_config
-        seam = driver._get_virtio_mq_settings
+        # nova-mq's queue seams: the packed ring (Nova 2023.1+, where the
+        # plan is made first) and the queues.
+        seams = [name for name in ('_get_packed_virtqueue_settings',
+                                   '_get_virtio_mq_settings')
+                 if name in vars(driver)]
         # nova_mq may resolve plan_guest lazily (a module __getattr__):
         # read it once, then set the attribute, which works either way.
         plan_guest = nova_mq.plan_guest
@@ -236,13 +241,15 @@ class NovaMQInPlace(object):
                                       else None)
             return conf
 
-        def counted_seam(self, *args, **kwargs):
-            run.seam_calls[run._where()] += 1
-            run.in_seam += 1
-            try:
-                return seam(self, *args, **kwargs)
-            finally:
-                run.in_seam -= 1
+        def counted_seam(seam):
+            def counted(self, *args, **kwargs):
+                run.seam_calls[run._where()] += 1
+                run.in_seam += 1
+                try:
+                    return seam(self, *args, **kwargs)
+                finally:
+                    run.in_seam -= 1
+            return counted
 
         def counted_plan(*args, **kwargs):
             if not run.in_check:
@@ -251,7 +258,8 @@ class NovaMQInPlace(object):
             return plan_guest(*args, **kwargs)
 
         driver.get_config = counted_get_config
-        driver._get_virtio_mq_settings = counted_seam
+        for name in seams:
+            setattr(driver, name, counted_seam(vars(driver)[name]))
         nova_mq.plan_guest = counted_plan
 
         # Nova's constraint, checked against nova-mq's decision.
