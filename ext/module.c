@@ -777,19 +777,20 @@ nmq_plan_read_options(NmqState *st, PyObject *opts, NmqPlanCall *c)
     PyObject *models = NULL;
 
     if (nmq_dict_long_key(st, nmq_name_strs[N_MAX_QUEUES], opts, N_MAX_QUEUES,
-                          0, 0, 1L << 30, &in->libvirt_max_queues) < 0 ||
+                          0, 0, NMQ_MAX_OPTION_VALUE,
+                          &in->libvirt_max_queues) < 0 ||
         nmq_dict_long_key(st, nmq_name_strs[N_RX_QUEUE_SIZE], opts,
-                          N_RX_QUEUE_SIZE, 0, 0, 1 << 20,
+                          N_RX_QUEUE_SIZE, 0, 0, NMQ_MAX_QUEUE_SIZE,
                           &in->rx_queue_size) < 0 ||
         nmq_dict_long_key(st, nmq_name_strs[N_TX_QUEUE_SIZE], opts,
-                          N_TX_QUEUE_SIZE, 0, 0, 1 << 20,
+                          N_TX_QUEUE_SIZE, 0, 0, NMQ_MAX_QUEUE_SIZE,
                           &in->tx_queue_size) < 0 ||
         nmq_dict_long_key(st, nmq_name_strs[N_MSI_BUDGET], opts, N_MSI_BUDGET,
-                          NMQ_DEFAULT_MSI_VECTOR_BUDGET, 0, 1L << 30,
-                          &in->msi_vector_budget) < 0 ||
+                          NMQ_DEFAULT_MSI_VECTOR_BUDGET, 0,
+                          NMQ_MAX_OPTION_VALUE, &in->msi_vector_budget) < 0 ||
         nmq_dict_long_key(st, nmq_name_strs[N_RESERVED_MSI], opts,
                           N_RESERVED_MSI, NMQ_DEFAULT_RESERVED_MSI_VECTORS, 0,
-                          1L << 30, &in->reserved_msi_vectors) < 0)
+                          NMQ_MAX_OPTION_VALUE, &in->reserved_msi_vectors) < 0)
         return -1;
     if (nmq_dict_get(st, w, d, opts, NAME(st, N_PACKED_RING), &packed) < 0 ||
         nmq_dict_get(st, w, d, opts, NAME(st, N_VIF_MODELS), &models) < 0)
@@ -2072,6 +2073,73 @@ nmq_py_parse(PyObject *module, PyObject *xml)
 }
 
 /* ------------------------------------------------------------------ */
+/* _engine.tap_queue_cap, _engine.msi_vectors: the engine's rules.      */
+
+PyDoc_STRVAR(
+    nmq_tap_queue_cap_doc,
+    "tap_queue_cap(max_queues, kernel_release, /)\n"
+    "--\n\n"
+    "The host tap queue cap exactly as plan() applies it, as (cap, reason):\n"
+    "[libvirt]max_queues when > 0 ('capped-by-libvirt-max-queues'), else by\n"
+    "the kernel's major version: <= 2: 1, 3: 8, 4: 256, later: no kernel\n"
+    "cap ('capped-by-host-kernel'); never above MAX_QUEUES (the kernel\n"
+    "reason).  max_queues: an int from 0 to MAX_OPTION_VALUE, or None (0).\n"
+    "With no max_queues, a kernel release whose major version does not\n"
+    "parse raises what plan() raises (key 'kernel_release').");
+
+/* _engine.tap_queue_cap(max_queues, kernel_release, /) */
+static PyObject *
+nmq_py_tap_queue_cap(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    NmqState *st = nmq_state(module);
+    NmqScratch scratch;
+    NmqStr kernel;
+    NmqError err;
+    NmqReason reason;
+    long max_queues;
+    long cap;
+
+    if (nargs != 2) {
+        PyErr_Format(PyExc_TypeError,
+                     "tap_queue_cap() takes exactly 2 arguments (%zd given)",
+                     nargs);
+        return NULL;
+    }
+    if (nmq_long_value(st, "max_queues", args[0], 0, 0, NMQ_MAX_OPTION_VALUE,
+                       &max_queues) < 0 ||
+        nmq_to_str(st, "plan", "kernel_release", args[1], &scratch, &kernel) <
+            0)
+        return NULL;
+    if (nmq_policy_tap_cap(max_queues, kernel, &cap, &reason, &err) < 0)
+        return nmq_raise(st, "plan", &err);
+    return Py_BuildValue("(lO)", cap, st->reasons[reason]);
+}
+
+PyDoc_STRVAR(nmq_msi_vectors_doc,
+             "msi_vectors(queues, /)\n"
+             "--\n\n"
+             "MSI-X vectors a virtio NIC with queues queue pairs uses in the\n"
+             "guest: 2 * queues + 2, or 3 for one queue.  queues: an int\n"
+             "from 1 to MAX_QUEUES.");
+
+/* _engine.msi_vectors(queues, /) */
+static PyObject *
+nmq_py_msi_vectors(PyObject *module, PyObject *queues)
+{
+    long q;
+
+    if (queues == Py_None) {
+        nmq_raise_type(nmq_state(module), "plan", "queues", queues,
+                       "an integer");
+        return NULL;
+    }
+    if (nmq_long_value(nmq_state(module), "queues", queues, 0, 1,
+                       NMQ_MAX_QUEUES, &q) < 0)
+        return NULL;
+    return PyLong_FromLong(nmq_policy_msi_vectors((int)q));
+}
+
+/* ------------------------------------------------------------------ */
 /* _engine._configure                                                  */
 
 PyDoc_STRVAR(
@@ -2119,6 +2187,9 @@ static PyMethodDef nmq_methods[] = {
     {"render_attrs", (PyCFunction)(void (*)(void))nmq_py_render_attrs,
      METH_FASTCALL, nmq_render_attrs_doc},
     {"parse", nmq_py_parse, METH_O, nmq_parse_doc},
+    {"tap_queue_cap", (PyCFunction)(void (*)(void))nmq_py_tap_queue_cap,
+     METH_FASTCALL, nmq_tap_queue_cap_doc},
+    {"msi_vectors", nmq_py_msi_vectors, METH_O, nmq_msi_vectors_doc},
     {"_configure", (PyCFunction)(void (*)(void))nmq_py_configure, METH_FASTCALL,
      nmq_configure_doc},
     {NULL, NULL, 0, NULL},
@@ -2218,6 +2289,77 @@ nmq_state_render_ids(NmqState *st)
     return 0;
 }
 
+/* Append the str of w to list.  Returns 0 or -1. */
+static int
+nmq_list_append_str(PyObject *list, NmqStr w)
+{
+    PyObject *o = PyUnicode_FromStringAndSize(w.s, (Py_ssize_t)w.len);
+    int rc;
+
+    if (o == NULL)
+        return -1;
+    PyUnicode_InternInPlace(&o);
+    rc = PyList_Append(list, o);
+    Py_DECREF(o);
+    return rc;
+}
+
+/* Set module.name to tuple(list) and clear list.  Returns 0 or -1. */
+static int
+nmq_add_list_as_tuple(PyObject *module, const char *name, PyObject *list)
+{
+    PyObject *t = PyList_AsTuple(list);
+    int rc = t == NULL ? -1 : PyModule_AddObjectRef(module, name, t);
+
+    Py_XDECREF(t);
+    if (PyList_SetSlice(list, 0, PY_SSIZE_T_MAX, NULL) < 0)
+        rc = -1;
+    return rc;
+}
+
+/* THROUGHPUTS, TRUE_STRINGS, FALSE_STRINGS, REASONS, WARNINGS: the
+ * engine's tables as tuples of str, in table order.  Returns 0 or -1. */
+static int
+nmq_add_word_tuples(PyObject *module)
+{
+    PyObject *list = PyList_New(0);
+    NmqStr w;
+    int rc = list == NULL ? -1 : 0;
+    int i;
+
+    for (i = 0; rc == 0 && i < NMQ_THROUGHPUT__COUNT; i++) {
+        const char *t = nmq_throughput_str((NmqThroughput)i);
+
+        rc = nmq_list_append_str(list, (NmqStr){t, strlen(t)});
+    }
+    if (rc == 0)
+        rc = nmq_add_list_as_tuple(module, "THROUGHPUTS", list);
+    for (i = 0; rc == 0 && (w = nmq_policy_bool_word(1, (size_t)i)).s; i++)
+        rc = nmq_list_append_str(list, w);
+    if (rc == 0)
+        rc = nmq_add_list_as_tuple(module, "TRUE_STRINGS", list);
+    for (i = 0; rc == 0 && (w = nmq_policy_bool_word(0, (size_t)i)).s; i++)
+        rc = nmq_list_append_str(list, w);
+    if (rc == 0)
+        rc = nmq_add_list_as_tuple(module, "FALSE_STRINGS", list);
+    for (i = 0; rc == 0 && i < NMQ_REASON__COUNT; i++) {
+        const char *r = nmq_reason_str((NmqReason)i);
+
+        rc = nmq_list_append_str(list, (NmqStr){r, strlen(r)});
+    }
+    if (rc == 0)
+        rc = nmq_add_list_as_tuple(module, "REASONS", list);
+    for (i = 0; rc == 0 && i < NMQ_WARN__COUNT; i++) {
+        const char *r = nmq_warning_str((NmqWarning)i);
+
+        rc = nmq_list_append_str(list, (NmqStr){r, strlen(r)});
+    }
+    if (rc == 0)
+        rc = nmq_add_list_as_tuple(module, "WARNINGS", list);
+    Py_XDECREF(list);
+    return rc;
+}
+
 static int
 nmq_exec(PyObject *module)
 {
@@ -2261,9 +2403,17 @@ nmq_exec(PyObject *module)
         PyModule_AddIntConstant(module, "DEFAULT_RESERVED_MSI_VECTORS",
                                 NMQ_DEFAULT_RESERVED_MSI_VECTORS) < 0 ||
         PyModule_AddIntConstant(module, "VHOST_BYTES_PER_QUEUE",
-                                NMQ_VHOST_BYTES_PER_QUEUE) < 0)
+                                NMQ_VHOST_BYTES_PER_QUEUE) < 0 ||
+        PyModule_AddIntConstant(module, "MIN_MSI_VECTOR_BUDGET",
+                                NMQ_MIN_MSI_VECTOR_BUDGET) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_MSI_VECTOR_BUDGET",
+                                NMQ_MAX_MSI_VECTOR_BUDGET) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_OPTION_VALUE",
+                                NMQ_MAX_OPTION_VALUE) < 0 ||
+        PyModule_AddIntConstant(module, "MAX_QUEUE_SIZE", NMQ_MAX_QUEUE_SIZE) <
+            0)
         return -1;
-    return 0;
+    return nmq_add_word_tuples(module);
 }
 
 static int

@@ -93,18 +93,19 @@ typedef enum {
 /* The guest-wide values, parsed once. */
 typedef struct {
     const NmqGuestIn *in;
-    int virt;          /* NmqVirtType, or -1 when unknown */
-    int flavor_mq;     /* hw:vif_multiqueue_enabled: -1 unset, 0, 1 */
-    int image_mq;      /* hw_vif_multiqueue_enabled: -1 unset, 0, 1 */
-    int flavor_packed; /* hw:virtio_packed_ring: -1 unset, 0, 1 */
-    int image_packed;  /* hw_virtio_packed_ring: -1 unset, 0, 1 */
-    int packed;        /* the plan's packed: -1 unsupported, 0, 1 */
-    int flavor_tp;     /* mq:throughput: NmqThroughput, -1 unset */
-    long flavor_max;   /* mq:max_queues, 0 unset */
-    long budget;       /* vectors the NICs may use */
-    int kernel_ok;     /* kernel_release parsed */
-    long kernel_cap;   /* Nova's cap by kernel major, 0: none */
-    long nova_count;   /* Nova's queue count when Nova enables */
+    int virt;             /* NmqVirtType, or -1 when unknown */
+    int flavor_mq;        /* hw:vif_multiqueue_enabled: -1 unset, 0, 1 */
+    int image_mq;         /* hw_vif_multiqueue_enabled: -1 unset, 0, 1 */
+    int flavor_packed;    /* hw:virtio_packed_ring: -1 unset, 0, 1 */
+    int image_packed;     /* hw_virtio_packed_ring: -1 unset, 0, 1 */
+    int packed;           /* the plan's packed: -1 unsupported, 0, 1 */
+    int flavor_tp;        /* mq:throughput: NmqThroughput, -1 unset */
+    long flavor_max;      /* mq:max_queues, 0 unset */
+    long budget;          /* vectors the NICs may use */
+    int tap_ok;           /* the tap cap is known (kernel_release parsed) */
+    long tap_cap;         /* nmq_policy_tap_cap(): the host tap queue cap */
+    NmqReason tap_reason; /* and the reason it gives */
+    long nova_count;      /* Nova's queue count when Nova enables */
 } NmqPolicyCtx;
 
 /* A port's knobs, parsed. */
@@ -192,6 +193,27 @@ nmq_policy_word_eq(const char *s, size_t len, NmqWord word)
     return 1;
 }
 
+/* The boolean grammar, true and false words in pairs (same count). */
+static const NmqWord nmq_policy_true_words[] = {
+    NMQ_WORD("1"),  NMQ_WORD("t"), NMQ_WORD("true"),
+    NMQ_WORD("on"), NMQ_WORD("y"), NMQ_WORD("yes")};
+static const NmqWord nmq_policy_false_words[] = {
+    NMQ_WORD("0"),   NMQ_WORD("f"), NMQ_WORD("false"),
+    NMQ_WORD("off"), NMQ_WORD("n"), NMQ_WORD("no")};
+#define NMQ_POLICY_N_BOOL_WORDS                                                \
+    (sizeof(nmq_policy_true_words) / sizeof(nmq_policy_true_words[0]))
+
+NmqStr
+nmq_policy_bool_word(int truth, size_t i)
+{
+    const NmqWord *words =
+        truth ? nmq_policy_true_words : nmq_policy_false_words;
+
+    if (i >= NMQ_POLICY_N_BOOL_WORDS)
+        return NMQ_STR_NONE;
+    return (NmqStr){words[i].s, words[i].len};
+}
+
 /*
  * Parse a boolean as oslo's strutils.bool_from_string does (strip, lower;
  * "1 t true on y yes" / "0 f false off n no").  *out is -1 when s is
@@ -201,12 +223,8 @@ nmq_policy_word_eq(const char *s, size_t len, NmqWord word)
 static int
 nmq_policy_bool(NmqStr s, const char *key, int *out, NmqError *err)
 {
-    static const NmqWord yes[] = {NMQ_WORD("1"),    NMQ_WORD("t"),
-                                  NMQ_WORD("true"), NMQ_WORD("on"),
-                                  NMQ_WORD("y"),    NMQ_WORD("yes")};
-    static const NmqWord no[] = {NMQ_WORD("0"),     NMQ_WORD("f"),
-                                 NMQ_WORD("false"), NMQ_WORD("off"),
-                                 NMQ_WORD("n"),     NMQ_WORD("no")};
+    const NmqWord *yes = nmq_policy_true_words;
+    const NmqWord *no = nmq_policy_false_words;
     const char *p = s.s;
     size_t len = s.len;
     size_t n;
@@ -221,7 +239,7 @@ nmq_policy_bool(NmqStr s, const char *key, int *out, NmqError *err)
     }
     while ((n = nmq_policy_space_len(p, len, 1)) > 0)
         len -= n;
-    for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+    for (i = 0; i < NMQ_POLICY_N_BOOL_WORDS; i++) {
         if (nmq_policy_word_eq(p, len, yes[i])) {
             *out = 1;
             return 0;
@@ -234,6 +252,16 @@ nmq_policy_bool(NmqStr s, const char *key, int *out, NmqError *err)
     return nmq_policy_invalid(err, key, s,
                               "must be a boolean (true/false, yes/no, on/off,"
                               " 1/0, t/f, y/n)");
+}
+
+/* [libvirt]max_queues: 0 (unset) or more.  Returns 0 or -1. */
+static int
+nmq_policy_check_max_queues(long max_queues, NmqError *err)
+{
+    if (max_queues < 0)
+        return nmq_policy_invalid_long(err, "max_queues", max_queues,
+                                       "must be at least 1 when set");
+    return 0;
 }
 
 /* vcpus and the host options.  Returns 0 or -1 with err filled. */
@@ -254,10 +282,8 @@ nmq_policy_check_options(const NmqGuestIn *in, NmqError *err)
         in->tx_queue_size != 512 && in->tx_queue_size != 1024)
         return nmq_policy_invalid_long(err, "tx_queue_size", in->tx_queue_size,
                                        size_why);
-    if (in->libvirt_max_queues < 0)
-        return nmq_policy_invalid_long(err, "max_queues",
-                                       in->libvirt_max_queues,
-                                       "must be at least 1 when set");
+    if (nmq_policy_check_max_queues(in->libvirt_max_queues, err) < 0)
+        return -1;
     if (in->msi_vector_budget < 0)
         return nmq_policy_invalid_long(err, "msi_vector_budget",
                                        in->msi_vector_budget,
@@ -292,8 +318,9 @@ nmq_policy_parse_flavor(NmqPolicyCtx *ctx, NmqError *err)
         return nmq_policy_invalid(err, "mq:max_queues", in->flavor_max_queues,
                                   "must be an integer from 1 to 256");
     if (in->flavor_msi_budget.s != NULL &&
-        (nmq_str_to_long(in->flavor_msi_budget, LONG_MAX, &budget) < 0 ||
-         budget < 3))
+        (nmq_str_to_long(in->flavor_msi_budget, NMQ_MAX_MSI_VECTOR_BUDGET,
+                         &budget) < 0 ||
+         budget < NMQ_MIN_MSI_VECTOR_BUDGET))
         return nmq_policy_invalid(err, "mq:msi_vector_budget",
                                   in->flavor_msi_budget,
                                   "must be an integer of at least 3");
@@ -334,13 +361,11 @@ nmq_policy_parse_bools(NmqPolicyCtx *ctx, NmqError *err)
 /*
  * Nova's _get_max_tap_queues() without the option: the cap by kernel
  * major (the integer before the first '.'): <= 2: 1, 3: 8, 4: 256, later:
- * none.  An unparsable release is only an error where a cap is needed, as
- * in Nova, so this records the failure and leaves reporting to the caller.
+ * none (0).  Returns 0, or -1 when the major version does not parse.
  */
-static void
-nmq_policy_parse_kernel(NmqPolicyCtx *ctx)
+static int
+nmq_policy_kernel_cap(NmqStr rel, long *cap)
 {
-    NmqStr rel = ctx->in->kernel_release;
     NmqStr major = rel;
     const char *dot = NULL;
     long v = 0;
@@ -349,21 +374,47 @@ nmq_policy_parse_kernel(NmqPolicyCtx *ctx)
         dot = memchr(rel.s, '.', rel.len);
     if (dot != NULL)
         major.len = (size_t)(dot - rel.s);
-    ctx->kernel_ok = nmq_str_to_long(major, LONG_MAX, &v) == 0;
-    ctx->kernel_cap = 0;
+    if (nmq_str_to_long(major, LONG_MAX, &v) < 0)
+        return -1;
+    *cap = 0;
     if (v <= 2)
-        ctx->kernel_cap = 1;
+        *cap = 1;
     else if (v == 3)
-        ctx->kernel_cap = 8;
+        *cap = 8;
     else if (v == 4)
-        ctx->kernel_cap = 256;
+        *cap = 256;
+    return 0;
+}
+
+int
+nmq_policy_tap_cap(long max_queues, NmqStr kernel_release, long *cap,
+                   NmqReason *reason, NmqError *err)
+{
+    long c = max_queues;
+
+    if (nmq_policy_check_max_queues(max_queues, err) < 0)
+        return -1;
+    *reason = NMQ_REASON_CAP_HOST_OPTION;
+    if (max_queues == 0) {
+        *reason = NMQ_REASON_CAP_KERNEL;
+        if (nmq_policy_kernel_cap(kernel_release, &c) < 0)
+            return nmq_policy_invalid(err, "kernel_release", kernel_release,
+                                      "the text before the first '.' must "
+                                      "be the kernel's major version");
+    }
+    if (c == 0 || c > NMQ_MAX_QUEUES) {
+        c = NMQ_MAX_QUEUES;
+        *reason = NMQ_REASON_CAP_KERNEL;
+    }
+    *cap = c;
+    return 0;
 }
 
 /* Parse and validate everything guest-wide.  Returns 0 or -1. */
 static int
 nmq_policy_parse_guest(NmqPolicyCtx *ctx, const NmqGuestIn *in, NmqError *err)
 {
-    long tap;
+    NmqError tap_err;
 
     memset(ctx, 0, sizeof(*ctx));
     ctx->in = in;
@@ -372,11 +423,16 @@ nmq_policy_parse_guest(NmqPolicyCtx *ctx, const NmqGuestIn *in, NmqError *err)
         nmq_policy_parse_bools(ctx, err) < 0)
         return -1;
     ctx->virt = nmq_virt_type_parse(in->virt_type);
-    nmq_policy_parse_kernel(ctx);
-    tap = in->libvirt_max_queues ? in->libvirt_max_queues : ctx->kernel_cap;
+    /* A kernel release that does not parse is only an error where a cap
+     * is needed, as in Nova: nmq_policy_eligible reports it then. */
+    ctx->tap_ok =
+        nmq_policy_tap_cap(in->libvirt_max_queues, in->kernel_release,
+                           &ctx->tap_cap, &ctx->tap_reason, &tap_err) == 0;
+    /* Nova's count: vCPUs under the tap cap.  Nova has no tun limit, but
+     * the count is only compared at one queue, where the limit is moot. */
     ctx->nova_count = in->vcpus;
-    if (tap != 0 && in->vcpus > tap)
-        ctx->nova_count = tap;
+    if (ctx->tap_ok && in->vcpus > ctx->tap_cap)
+        ctx->nova_count = ctx->tap_cap;
     return 0;
 }
 
@@ -677,11 +733,7 @@ nmq_policy_count(const NmqPolicyCtx *ctx, const NmqPortKnobs *knobs,
     p->requested = (int)q;
     nmq_policy_cap(p, &q, in->vcpus, NMQ_REASON_CAP_VCPUS);
     nmq_policy_cap(p, &q, ctx->flavor_max, NMQ_REASON_CAP_FLAVOR);
-    if (in->libvirt_max_queues > 0)
-        nmq_policy_cap(p, &q, in->libvirt_max_queues,
-                       NMQ_REASON_CAP_HOST_OPTION);
-    else
-        nmq_policy_cap(p, &q, ctx->kernel_cap, NMQ_REASON_CAP_KERNEL);
+    nmq_policy_cap(p, &q, ctx->tap_cap, ctx->tap_reason);
     nmq_policy_cap(p, &q, NMQ_MAX_QUEUES, NMQ_REASON_CAP_KERNEL);
     p->queues = (int)q;
 }
@@ -698,6 +750,8 @@ nmq_policy_eligible(const NmqPolicyCtx *ctx, size_t i, NmqNicPlan *p,
     const NmqGuestIn *in = ctx->in;
     NmqPortKnobs knobs;
     unsigned long ignored = 0;
+    long cap;
+    NmqReason why;
 
     if (in->vcpus >= 2 && ctx->flavor_mq >= 0 && ctx->image_mq >= 0 &&
         ctx->flavor_mq != ctx->image_mq)
@@ -716,10 +770,9 @@ nmq_policy_eligible(const NmqPolicyCtx *ctx, size_t i, NmqNicPlan *p,
             p->reasons |= 1UL << NMQ_REASON_DISABLED_IMAGE;
         p->reasons |= ignored;
     } else if (ctx->flavor_mq == 1 || ctx->image_mq == 1 || knobs.has_knobs) {
-        if (in->libvirt_max_queues == 0 && !ctx->kernel_ok)
-            return nmq_policy_invalid(err, "kernel_release", in->kernel_release,
-                                      "the text before the first '.' must "
-                                      "be the kernel's major version");
+        if (!ctx->tap_ok) /* reported where a cap is needed, as in Nova */
+            return nmq_policy_tap_cap(in->libvirt_max_queues,
+                                      in->kernel_release, &cap, &why, err);
         if (ctx->flavor_mq == 1)
             p->reasons |= 1UL << NMQ_REASON_ENABLED_FLAVOR;
         if (ctx->image_mq == 1)

@@ -26,6 +26,8 @@
 #ifndef NMQ_POLICY_H
 #define NMQ_POLICY_H
 
+#include <limits.h>
+
 #include "enums.h"
 #include "nmq.h"
 
@@ -34,6 +36,16 @@
 #define NMQ_DEFAULT_RESERVED_MSI_VECTORS 128
 /* The largest queue count anything accepts: the Linux tun limit. */
 #define NMQ_MAX_QUEUES 256
+/* The smallest MSI-X budget (flavor or option): one single-queue NIC. */
+#define NMQ_MIN_MSI_VECTOR_BUDGET 3
+/* The largest flavor mq:msi_vector_budget read (nmq_str_to_long's max). */
+#define NMQ_MAX_MSI_VECTOR_BUDGET LONG_MAX
+/* The largest integer an option takes (msi_vector_budget,
+ * reserved_msi_vectors, [libvirt]max_queues). */
+#define NMQ_MAX_OPTION_VALUE (1L << 30)
+/* The largest [libvirt]rx_queue_size / tx_queue_size the binding takes
+ * (the policy then accepts only 256, 512 or 1024). */
+#define NMQ_MAX_QUEUE_SIZE (1L << 20)
 /* vhost-net kernel memory per queue pair (the seed's figure). */
 #define NMQ_VHOST_BYTES_PER_QUEUE (64L * 1024L)
 
@@ -120,5 +132,26 @@ int nmq_policy_plan(const NmqGuestIn *in, NmqNicPlan *out, NmqGuestPlan *totals,
 
 /* MSI-X vectors a virtio NIC with q queue pairs uses: 2q+2, or 3 for one. */
 int nmq_policy_msi_vectors(int queues);
+
+/*
+ * The host tap queue cap, as the plan applies it: [libvirt]max_queues when
+ * > 0 (NMQ_REASON_CAP_HOST_OPTION), else by the kernel's major version
+ * (the integer before the first '.' of kernel_release): <= 2: 1, 3: 8,
+ * 4: 256, later: no kernel cap (NMQ_REASON_CAP_KERNEL); never above
+ * NMQ_MAX_QUEUES (NMQ_REASON_CAP_KERNEL when that is what binds).
+ *
+ * Returns 0 with *cap (1..NMQ_MAX_QUEUES) and *reason set, or -1 with err
+ * filled: max_queues < 0, or no max_queues and a kernel release whose
+ * major version does not parse (the error plan() reports).
+ */
+int nmq_policy_tap_cap(long max_queues, NmqStr kernel_release, long *cap,
+                       NmqReason *reason, NmqError *err);
+
+/*
+ * The boolean grammar (oslo's strutils.bool_from_string, after strip and
+ * lower): word i (0, 1, ...) of the true (truth != 0) or false words, or
+ * NMQ_STR_NONE past the last.
+ */
+NmqStr nmq_policy_bool_word(int truth, size_t i);
 
 #endif /* NMQ_POLICY_H */

@@ -13,11 +13,32 @@
 
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
+#: The largest queue count anything accepts: the Linux tun limit (256).
 MAX_QUEUES: int
+#: The smallest msi_vector_budget (flavor or option): one single-queue NIC.
+MIN_MSI_VECTOR_BUDGET: int
+#: The largest flavor mq:msi_vector_budget the engine reads (C LONG_MAX).
+MAX_MSI_VECTOR_BUDGET: int
+#: The largest int an option takes (msi_vector_budget,
+#: reserved_msi_vectors, [libvirt]max_queues): 1 << 30.
+MAX_OPTION_VALUE: int
+#: The largest [libvirt]rx_queue_size / tx_queue_size accepted: 1 << 20.
+MAX_QUEUE_SIZE: int
+#: The largest domain XML parse() reads, in bytes.
 MAX_XML_BYTES: int
 DEFAULT_MSI_VECTOR_BUDGET: int
 DEFAULT_RESERVED_MSI_VECTORS: int
+#: Bytes of vhost-net kernel memory per queue pair.
 VHOST_BYTES_PER_QUEUE: int
+#: The throughput classes, in the engine's table order.
+THROUGHPUTS: tuple[str, ...]
+#: The boolean grammar (after strip and lower).
+TRUE_STRINGS: tuple[str, ...]
+FALSE_STRINGS: tuple[str, ...]
+#: Every reason a NicPlan may give, in the order plans report them.
+REASONS: tuple[str, ...]
+#: Every guest-wide warning a GuestPlan may give.
+WARNINGS: tuple[str, ...]
 
 class Error(ValueError): ...
 
@@ -79,6 +100,12 @@ def render_attrs(
 ) -> str: ...
 
 def parse(xml: Union[str, bytes], /) -> dict[str, Any]: ...
+
+def tap_queue_cap(
+    max_queues: Optional[int], kernel_release: Optional[str], /
+) -> tuple[int, str]: ...
+
+def msi_vectors(queues: int, /) -> int: ...
 
 def _configure(
     error_factory: Optional[Callable[..., BaseException]],

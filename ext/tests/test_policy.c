@@ -681,6 +681,13 @@ test_tun_limit(void)
     CHECK(plan1(&in, nic, &p, &err) == 0);
     CHECK(p.queues == 256 && HAS(p, NMQ_REASON_CAP_KERNEL));
     CHECK(HAS(p, NMQ_REASON_CAP_HOST_OPTION) == 0);
+    /* An option over the tun limit is not the tap cap (nmq_policy_tap_cap):
+     * the limit is, even where the option is below the request. */
+    in.vcpus = 2000;
+    CHECK(plan1(&in, nic, &p, &err) == 0);
+    CHECK(p.queues == 256 && HAS(p, NMQ_REASON_CAP_KERNEL));
+    CHECK(HAS(p, NMQ_REASON_CAP_HOST_OPTION) == 0);
+    in.vcpus = 300;
     in.libvirt_max_queues = 0;
     in.kernel_release = S("4.18.0-553.el8");
     CHECK(plan1(&in, nic, &p, &err) == 0);
@@ -1107,6 +1114,107 @@ test_kernel_release(void)
                 NULL);
 }
 
+/* nmq_policy_tap_cap(max_queues, kernel) gives want_cap, want_reason. */
+static void
+check_tap_cap(long maxq, const char *kernel, long want_cap,
+              NmqReason want_reason)
+{
+    long cap = -1;
+    NmqReason reason = NMQ_REASON__COUNT;
+    NmqError err;
+
+    CHECK(nmq_policy_tap_cap(maxq, str(kernel), &cap, &reason, &err) == 0);
+    CHECK(cap == want_cap);
+    CHECK(reason == want_reason);
+}
+
+/* The host tap cap on its own, and that plan() applies exactly it. */
+static void
+test_tap_cap(void)
+{
+    static const char *const kernels[] = {"0.1",    "1",   "2.6.32",   "3.10.0",
+                                          "4.19.0", "5.4", "6.1.0-18", "7"};
+    static const long maxqs[] = {0, 1, 4, 300};
+    static const long vcpus[] = {1, 8, 300};
+    NmqReason k = NMQ_REASON_CAP_KERNEL;
+    NmqReason h = NMQ_REASON_CAP_HOST_OPTION;
+    long cap = 0;
+    NmqReason reason;
+    NmqError err;
+    size_t a;
+    size_t b;
+    size_t c;
+
+    check_tap_cap(0, "2.6.32", 1, k);
+    check_tap_cap(0, "3.10.0-1160.el7.x86_64", 8, k);
+    check_tap_cap(0, "4.19.0", 256, k);
+    check_tap_cap(0, "6.1.0-18-amd64", 256, k);
+    check_tap_cap(0, " 5 ", 256, k);
+    check_tap_cap(4, "2.6.32", 4, h);
+    check_tap_cap(4, "linux", 4, h); /* the option: no kernel read */
+    check_tap_cap(256, NULL, 256, h);
+    check_tap_cap(300, "3.10", 256, k); /* the tun limit */
+    CHECK(nmq_policy_tap_cap(0, S("linux"), &cap, &reason, &err) < 0);
+    CHECK(err.code == NMQ_ERR_INVALID_VALUE);
+    CHECK_STREQ(err.key, "kernel_release");
+    CHECK_STREQ(err.value, "linux");
+    CHECK(nmq_policy_tap_cap(0, NONE, &cap, &reason, &err) < 0);
+    CHECK_STREQ(err.value, "None");
+    CHECK(nmq_policy_tap_cap(-1, S("6.1"), &cap, &reason, &err) < 0);
+    CHECK_STREQ(err.key, "max_queues");
+    CHECK_STREQ(err.value, "-1");
+    for (a = 0; a < sizeof(kernels) / sizeof(kernels[0]); a++) {
+        for (b = 0; b < sizeof(maxqs) / sizeof(maxqs[0]); b++) {
+            for (c = 0; c < sizeof(vcpus) / sizeof(vcpus[0]); c++) {
+                NmqGuestIn in = guest(vcpus[c]);
+                NmqNicIn nic = virtio_nic();
+                NmqNicPlan p;
+                long want;
+
+                in.flavor_mq_enabled = S("true");
+                in.kernel_release = str(kernels[a]);
+                in.libvirt_max_queues = maxqs[b];
+                in.msi_vector_budget = 100000;
+                CHECK(nmq_policy_tap_cap(maxqs[b], in.kernel_release, &cap,
+                                         &reason, &err) == 0);
+                CHECK(plan1(&in, nic, &p, &err) == 0);
+                want = vcpus[c] < cap ? vcpus[c] : cap;
+                CHECK((p.queues ? p.queues : 1) == want);
+                if (vcpus[c] > 1 && cap < vcpus[c])
+                    CHECK(HAS(p, reason));
+            }
+        }
+    }
+}
+
+/* The boolean grammar, as the plan reads it. */
+static void
+test_bool_words(void)
+{
+    NmqGuestIn in = guest(4);
+    NmqNicIn nic = virtio_nic();
+    NmqNicPlan p;
+    NmqError err;
+    NmqStr w;
+    size_t i;
+
+    CHECK(nmq_str_eq(nmq_policy_bool_word(1, 0), "1"));
+    CHECK(nmq_str_eq(nmq_policy_bool_word(1, 5), "yes"));
+    CHECK(nmq_str_eq(nmq_policy_bool_word(0, 2), "false"));
+    CHECK(nmq_policy_bool_word(1, 6).s == NULL);
+    CHECK(nmq_policy_bool_word(0, 6).s == NULL);
+    for (i = 0; (w = nmq_policy_bool_word(1, i)).s != NULL; i++) {
+        in.flavor_mq_enabled = w;
+        CHECK(plan1(&in, nic, &p, &err) == 0);
+        CHECK(HAS(p, NMQ_REASON_ENABLED_FLAVOR));
+    }
+    for (i = 0; (w = nmq_policy_bool_word(0, i)).s != NULL; i++) {
+        in.flavor_mq_enabled = w;
+        CHECK(plan1(&in, nic, &p, &err) == 0);
+        CHECK(HAS(p, NMQ_REASON_DISABLED_FLAVOR));
+    }
+}
+
 /* ---- sizes, vhost memory ------------------------------------------------ */
 
 static void
@@ -1418,6 +1526,8 @@ main(void)
     test_flavor_errors();
     test_port_errors();
     test_kernel_release();
+    test_tap_cap();
+    test_bool_words();
     test_sizes_and_memory();
     test_msi_random();
     test_msi_big_guest();
