@@ -14,37 +14,55 @@
 Nova has no plugin point for the libvirt vif driver: ``compute_driver``
 loads only from ``nova.virt`` and ``LibvirtDriver.__init__`` builds
 ``LibvirtGenericVIFDriver`` itself.  So nova-mq's wheel installs
-``nova_mq.pth`` at the top of site-packages; ``site`` runs its one line,
-``import _nova_mq_hook; _nova_mq_hook.install()``, when any Python of that
-environment starts.
+``nova_mq.pth`` at the top of site-packages, and ``site`` runs its one
+line (``PTH_LINE``) when any Python of that environment starts.
 
-This module is the whole start-up cost: the standard library only, nothing
-of Nova or nova-mq is imported.  ``install()`` puts a finder first on
-``sys.meta_path`` that answers for one module only,
-``nova.virt.libvirt.driver``.  When that module has been executed (by
-Nova's own import, with Nova's own loader) the finder removes itself and
-gives ``LibvirtDriver`` a ``__new__`` that asks ``nova_mq.hook`` which class
-to build for ``LibvirtDriver(...)``: Nova's own, unless ``[nova_mq] enabled
-= true``, then ``nova_mq.driver.MultiqueueLibvirtDriver``, whose
-``__init__`` runs Nova's and then installs nova-mq's vif driver.  Only a
-call for ``LibvirtDriver`` itself is redirected; subclasses (custom drivers)
-are built as they are.
+That line is the whole start-up cost, so it imports nothing (not even
+this module) and adds no import finder: it puts a path hook first on
+``sys.path_hooks``, which the import machinery calls once per new
+directory it searches, never per import.  For every directory but one the
+hook is a string test and a call of the standard hook (``PTH_LINE``).
+For the directory ``.../nova/virt/libvirt`` (the first import of a module
+of Nova's libvirt driver package) it imports this module and calls
+``path_hook()``, which returns the finder the other hooks give (Nova's
+own FileFinder), set to watch for one module,
+``nova.virt.libvirt.driver``.  When Nova's own loader has executed that
+module, the watch and the path hook are removed, and ``LibvirtDriver`` gets
+a ``__new__`` that asks ``nova_mq.hook`` which class to build for
+``LibvirtDriver(...)``: Nova's own, unless ``[nova_mq] enabled = true``,
+then ``nova_mq.driver.MultiqueueLibvirtDriver``, whose ``__init__`` runs
+Nova's and then installs nova-mq's vif driver.  Only a call for
+``LibvirtDriver`` itself is redirected; subclasses (custom drivers) are
+built as they are.
 
 Nothing here may break Nova: every failure is logged and Nova is left as
-it is.  ``NOVA_MQ_HOOK=off`` in the environment makes ``install()`` do
-nothing (for debugging: no nova.conf change, no uninstall).
+it is.  ``NOVA_MQ_HOOK=off`` in the environment makes the hook do nothing
+(for debugging: no nova.conf change, no uninstall).
 """
 
 import os
 import sys
 
-#: The only import the finder reacts to.
+#: The module whose import is watched.
 TARGET = 'nova.virt.libvirt.driver'
 #: The class whose construction is redirected.
 CLASS_NAME = 'LibvirtDriver'
 #: ``NOVA_MQ_HOOK=off`` (or 0, false, no) disables the hook.
 ENV = 'NOVA_MQ_HOOK'
 _OFF = ('0', 'off', 'false', 'no')
+#: nova_mq.pth's line, byte for byte: a path hook first on sys.path_hooks,
+#: unless one is there already (site reads a 3.11 venv's site-packages
+#: twice).  ``f`` is the hook at index 1 when site runs .pth files: the
+#: standard one, FileFinder's (zipimport's is at 0, and a .pth that adds
+#: one appends it, as setuptools' editable installs do).  Every directory
+#: but one gets what FileFinder's hook gives it, directly: zipimport's
+#: never takes a directory, so skipping it changes nothing, and what
+#: FileFinder's refuses (anything not a directory) goes on to zipimport's
+#: as without nova-mq.
+PTH_LINE = ("import sys; h = sys.path_hooks; getattr(h[0], '__name__', '') "
+            "== '<lambda>' or h.insert(0, lambda p, f=h[1]: "
+            "__import__('_nova_mq_hook').path_hook(p) "
+            "if p.endswith('/nova/virt/libvirt') else f(p))")
 
 
 def _log():
@@ -59,6 +77,22 @@ def _warn(msg, *args):
         _log().warning(msg, *args, exc_info=sys.exc_info()[0] is not None)
     except Exception:  # pragma: no cover - logging itself broken
         pass
+
+
+def is_off():
+    """True if ``NOVA_MQ_HOOK`` turns the hook off."""
+    return os.environ.get(ENV, '').strip().lower() in _OFF
+
+
+def is_path_hook(hook):
+    """True for the path hook that nova_mq.pth's line adds."""
+    code = getattr(hook, '__code__', None)
+    return __name__ in getattr(code, 'co_consts', ())
+
+
+def _is_watching(finder):
+    own = getattr(finder, '__dict__', {}).get('find_spec')
+    return getattr(own, 'nova_mq_hook', False)
 
 
 class _Loader(object):
@@ -82,53 +116,71 @@ class _Loader(object):
         if getattr(module, '__loader__', None) is self:
             module.__loader__ = self._loader
         # Nova's errors are Nova's: they propagate untouched, and the
-        # finder stays for the next attempt.
+        # watch stays for the next attempt.
         self._loader.exec_module(module)
-        self._finder.remove()
+        remove(self._finder)
         patch(module)
 
 
-class Finder(object):
-    """A sys.meta_path finder for nova.virt.libvirt.driver only."""
+def _wrap_spec(spec, finder):
+    """Nova's spec for TARGET, its loader wrapped in _Loader."""
+    if spec.loader is None or not hasattr(spec.loader, 'exec_module'):
+        return spec
+    spec.loader = _Loader(spec.loader, finder)
+    return spec
 
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname != TARGET:
-            return None
+
+def _watch(finder):
+    """Make finder (Nova's FileFinder) wrap TARGET's loader."""
+    find_spec = finder.find_spec
+
+    def watching_find_spec(fullname, target=None):
+        spec = find_spec(fullname, target)
+        if fullname != TARGET or spec is None:
+            return spec
         try:
-            return self._wrapped_spec(fullname, path, target)
+            return _wrap_spec(spec, finder)
         except Exception:
-            # The machinery goes on to the other finders, as without us.
             _warn('nova-mq: cannot hook the import of %s; Nova is left '
                   'as it is', fullname)
-            return None
-
-    def _wrapped_spec(self, fullname, path, target):
-        for finder in list(sys.meta_path):
-            find = getattr(finder, 'find_spec', None)
-            if finder is self or find is None:
-                continue
-            spec = find(fullname, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        if spec.loader is None or not hasattr(spec.loader, 'exec_module'):
             return spec
-        spec.loader = _Loader(spec.loader, self)
-        return spec
 
-    def remove(self):
+    watching_find_spec.nova_mq_hook = True
+    # An attribute of this one finder, over its class's method.
+    finder.find_spec = watching_find_spec
+
+
+def path_hook(path):
+    """nova_mq.pth's path hook, for a directory ``.../nova/virt/libvirt``.
+
+    Returns what the other path hooks return for path (or raises the
+    ImportError they raise), watching for TARGET unless the hook is off.
+    """
+    finder = None
+    for hook in sys.path_hooks:
+        if is_path_hook(hook):
+            continue
         try:
-            sys.meta_path.remove(self)
-        except ValueError:
-            pass
+            finder = hook(path)
+            break
+        except ImportError:
+            continue
+    else:
+        raise ImportError('no path hook for %r' % (path,), path=path)
+    try:
+        if not is_off() and TARGET not in sys.modules:
+            _watch(finder)
+    except Exception:
+        _warn('nova-mq: cannot hook the import of %s; Nova is left as it '
+              'is', TARGET)
+    return finder
 
 
-def _finder():
-    for finder in sys.meta_path:
-        if isinstance(finder, Finder):
-            return finder
-    return None
+def remove(finder=None):
+    """Remove the path hook and finder's watch: the hook has done its job."""
+    sys.path_hooks[:] = [h for h in sys.path_hooks if not is_path_hook(h)]
+    if finder is not None and _is_watching(finder):
+        del finder.find_spec
 
 
 def _hooked_new(base):
@@ -182,24 +234,9 @@ def patch(module):
         return False
 
 
-def install():
-    """Start waiting for nova.virt.libvirt.driver (idempotent)."""
-    try:
-        if os.environ.get(ENV, '').strip().lower() in _OFF:
-            return
-        module = sys.modules.get(TARGET)
-        if module is not None:
-            # Installed late (not from the .pth): patch what is there.
-            patch(module)
-        elif _finder() is None:
-            sys.meta_path.insert(0, Finder())
-    except Exception:
-        _warn('nova-mq: cannot install the start-up hook')
-
-
 def state():
     """'waiting', 'patched', 'off' or 'not installed': for operators."""
-    if os.environ.get(ENV, '').strip().lower() in _OFF:
+    if is_off():
         return 'off'
     module = sys.modules.get(TARGET)
     cls = getattr(module, CLASS_NAME, None) if module is not None else None
@@ -208,4 +245,6 @@ def state():
         if getattr(getattr(new, '__func__', new), 'nova_mq_hook', False):
             return 'patched'
         return 'not installed'
-    return 'waiting' if _finder() is not None else 'not installed'
+    if any(is_path_hook(hook) for hook in sys.path_hooks):
+        return 'waiting'
+    return 'not installed'

@@ -34,14 +34,6 @@ image_name=None)``
     a struct sequence of ``NicPlan`` objects: immutable, so the engine hands
     out the same object again for an equal plan asked for soon after.
 
-``GuestPolicy(vcpus, extra_specs=None, image_properties=None,
-virt_type='kvm', host=None, options=None, flavor_name=None,
-image_name=None)``
-    The same guest read and validated once; ``.plan(nics)`` then returns
-    what ``plan_guest(..., nics=nics)`` would, converting only the NICs.
-    For callers that plan one guest's NICs more than once (a compute
-    node's vif driver).
-
 ``render_interface(plan=None, /, *, pretty_print=True, **attrs)``
     The ``<interface>`` XML for the attributes of Nova's
     ``LibvirtConfigGuestInterface`` (same names), byte for byte as its
@@ -58,55 +50,55 @@ Errors are Nova exceptions: see nova_mq.exception.
 
 For custom drivers: ``nova_mq.MultiqueueVIFDriver`` (nova_mq.vif) and
 ``nova_mq.MultiqueueLibvirtDriver`` (nova_mq.driver), Nova's vif and libvirt
-driver classes with nova-mq's policy and emitter.  They are imported on
-first use: nova-api and oslo-config-generator load nova_mq through its
-entry points and need neither.
+driver classes with nova-mq's policy and emitter.
+
+``import nova_mq`` (and so importing any of its modules) imports nothing
+else: each name above is looked up on first use (``__getattr__`` below)
+and then kept as a plain global of the package.  The engine's names come
+from nova_mq._api, which loads the compiled engine and configures it;
+the driver classes from their modules.  So nova-compute with ``[nova_mq]
+enabled = false`` (nova_mq.hook), nova-api and oslo-config-generator,
+which load nova_mq through its entry points, import only what they use.
 """
-
-import importlib
-
-from nova.virt.libvirt import config as _nova_config
-
-from nova_mq import _engine
-from nova_mq import exception
 
 __version__ = '0.1.0'
 
-#: True when the installed Nova writes ``packed="on"`` (2023.1 and later);
-#: Zed (Debian's 26.x) has ``driver_iommu`` instead.
-NOVA_HAS_PACKED_RING = hasattr(
-    _nova_config.LibvirtConfigGuestInterface(), 'driver_packed')
-
-_engine._configure(exception.from_engine, NOVA_HAS_PACKED_RING)
-
-plan_guest = _engine.plan
-GuestPolicy = _engine.GuestPolicy
-render_interface = _engine.render
-parse_domain = _engine.parse
-GuestPlan = _engine.GuestPlan
-NicPlan = _engine.NicPlan
-
-#: Names imported from a submodule on first use.
+#: Each public name (and ``_engine``, the configured engine that
+#: ``from nova_mq import _engine`` gets) and the module that binds it.
 _LAZY = {
+    'GuestPlan': 'nova_mq._api',
+    'NOVA_HAS_PACKED_RING': 'nova_mq._api',
+    'NicPlan': 'nova_mq._api',
+    '_engine': 'nova_mq._api',
+    'parse_domain': 'nova_mq._api',
+    'plan_guest': 'nova_mq._api',
+    'render_interface': 'nova_mq._api',
     'MultiqueueVIFDriver': 'nova_mq.vif',
-    'MultiqueueGuestInterface': 'nova_mq.vif',
     'MultiqueueLibvirtDriver': 'nova_mq.driver',
 }
+#: Submodules that are names of the package before they are imported.
+_SUBMODULES = ('exception',)
 
 
 def __getattr__(name):
+    """A name of the package, imported on its first use and then kept."""
+    from importlib import import_module
+    if name in _SUBMODULES:
+        return import_module('%s.%s' % (__name__, name))
     if name not in _LAZY:
         raise AttributeError('module %r has no attribute %r'
                              % (__name__, name))
-    value = getattr(importlib.import_module(_LAZY[name]), name)
+    value = getattr(import_module(_LAZY[name]), name)
     globals()[name] = value
     return value
 
 
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
 __all__ = [
     'GuestPlan',
-    'GuestPolicy',
-    'MultiqueueGuestInterface',
     'MultiqueueLibvirtDriver',
     'MultiqueueVIFDriver',
     'NOVA_HAS_PACKED_RING',

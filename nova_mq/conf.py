@@ -11,15 +11,21 @@
 # under the License.
 """nova-mq's options: the ``[nova_mq]`` group of nova.conf.
 
-Registered on Nova's own ``nova.conf.CONF`` by ``register_opts()``, which
-nova-mq's start-up hook (nova_mq.hook) and vif driver call; ``list_opts()``
+``enabled`` is the switch: ``register_switch()`` registers it (and the
+group) alone, with nothing but oslo.config imported, for nova-mq's
+start-up hook (nova_mq.hook) to read on a nova-compute that may not use
+nova-mq at all.  The other options' defaults and ranges are the compiled
+engine's (``_engine.DEFAULT_MSI_VECTOR_BUDGET``,
+``MIN_MSI_VECTOR_BUDGET``, ``MAX_OPTION_VALUE``...), so ``opts()``,
+``register_opts()`` (the hook when enabled, the vif driver) and
+``list_opts()`` import the engine, on their first call.  ``list_opts()``
 is the ``oslo.config.opts`` entry point, so ``oslo-config-generator
 --namespace nova_mq`` writes a sample.
 """
 
-from oslo_config import cfg
+import functools
 
-from nova_mq import _engine
+from oslo_config import cfg
 
 GROUP = cfg.OptGroup(
     'nova_mq',
@@ -27,14 +33,11 @@ GROUP = cfg.OptGroup(
     help='Options of nova-mq, virtio-net multiqueue for Nova\'s libvirt '
          'driver.')
 
-#: The largest value the engine takes for an integer option (ext/module.c).
-MAX_OPTION_VALUE = 1 << 30
-
-OPTS = [
-    cfg.BoolOpt(
-        'enabled',
-        default=False,
-        help="""
+#: The switch (nova_mq.hook reads it before anything else of nova-mq).
+ENABLED_OPT = cfg.BoolOpt(
+    'enabled',
+    default=False,
+    help="""
 Use nova-mq in nova-compute's libvirt driver.
 
 When true, ``compute_driver = libvirt.LibvirtDriver`` is built as
@@ -57,13 +60,21 @@ Possible values:
 
 * False (default): nova-mq changes nothing.
 * True: nova-compute's libvirt driver uses nova-mq.
-"""),
-    cfg.IntOpt(
-        'msi_vector_budget',
-        default=_engine.DEFAULT_MSI_VECTOR_BUDGET,
-        min=3,
-        max=MAX_OPTION_VALUE,
-        help="""
+""")
+
+
+@functools.lru_cache(maxsize=None)
+def _all_opts():
+    """The options, built once: the engine gives defaults and ranges."""
+    from nova_mq import _engine
+    return (
+        ENABLED_OPT,
+        cfg.IntOpt(
+            'msi_vector_budget',
+            default=_engine.DEFAULT_MSI_VECTOR_BUDGET,
+            min=_engine.MIN_MSI_VECTOR_BUDGET,
+            max=_engine.MAX_OPTION_VALUE,
+            help="""
 MSI-X vectors one guest may use in all: its NICs and its other
 devices.
 
@@ -80,12 +91,12 @@ Related options:
 
 * ``reserved_msi_vectors``
 """),
-    cfg.IntOpt(
-        'reserved_msi_vectors',
-        default=_engine.DEFAULT_RESERVED_MSI_VECTORS,
-        min=0,
-        max=MAX_OPTION_VALUE,
-        help="""
+        cfg.IntOpt(
+            'reserved_msi_vectors',
+            default=_engine.DEFAULT_RESERVED_MSI_VECTORS,
+            min=0,
+            max=_engine.MAX_OPTION_VALUE,
+            help="""
 MSI-X vectors kept for the guest's other devices (disks,
 controllers, balloon).
 
@@ -96,13 +107,24 @@ Related options:
 
 * ``msi_vector_budget``
 """),
-]
+    )
+
+
+def opts():
+    """Every [nova_mq] option, ``enabled`` first (imports the engine)."""
+    return list(_all_opts())
+
+
+def register_switch(conf):
+    """Register the [nova_mq] group and ``enabled`` only (idempotent)."""
+    conf.register_group(GROUP)
+    conf.register_opt(ENABLED_OPT, group=GROUP)
 
 
 def register_opts(conf):
-    """Register the [nova_mq] options on conf (idempotent)."""
+    """Register every [nova_mq] option on conf (idempotent)."""
     conf.register_group(GROUP)
-    conf.register_opts(OPTS, group=GROUP)
+    conf.register_opts(_all_opts(), group=GROUP)
 
 
 def list_opts():
@@ -111,4 +133,4 @@ def list_opts():
     The shape oslo-config-generator and oslo.config's Sphinx extension
     iterate (a dict would give them its keys only).
     """
-    return [(GROUP, OPTS)]
+    return [(GROUP, opts())]

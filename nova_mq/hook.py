@@ -13,13 +13,16 @@
 
 ``LibvirtDriver(...)``, as ``nova.virt.driver.load_compute_driver`` calls it
 for ``compute_driver = libvirt.LibvirtDriver``, asks ``driver_class()``
-which class to build.  The ``[nova_mq]`` options are registered on Nova's
+which class to build.  ``[nova_mq] enabled`` is registered on Nova's
 ``CONF`` here, when the driver is built (the configuration is parsed by
 then; oslo.config allows registering later).
 
-``[nova_mq] enabled = false`` (the default): Nova's own class, nothing
-else changes.  ``true``: ``nova_mq.driver.MultiqueueLibvirtDriver``, built
-as if ``compute_driver`` named it, so its ``__init__`` (Nova's, then
+``[nova_mq] enabled = false`` (the default): Nova's own class, and that is
+all: this module and nova_mq.conf import oslo.config, oslo.log and Nova's
+own configuration, nothing of nova-mq's engine (no C code, no libxml2) or
+drivers.  ``true``: the other ``[nova_mq]`` options are registered and
+every value is checked, then ``nova_mq.driver.MultiqueueLibvirtDriver`` is
+built as if ``compute_driver`` named it, so its ``__init__`` (Nova's, then
 nova-mq's vif driver) and its overrides are all in effect from the start.
 A bad ``[nova_mq]`` value or a broken nova-mq install is logged as an error
 and leaves Nova's own driver: installing nova-mq never stops nova-compute.
@@ -42,7 +45,7 @@ def driver_class(base):
     """The class to build for ``base(...)`` (Nova's LibvirtDriver)."""
     conf = nova.conf.CONF
     try:
-        mq_conf.register_opts(conf)
+        mq_conf.register_switch(conf)
         enabled = conf.nova_mq.enabled
     except cfg.Error as exc:
         LOG.error('nova-mq: %(error)s; nova-mq is off and %(cls)s is used',
@@ -59,7 +62,8 @@ def driver_class(base):
     try:
         # Every [nova_mq] value is checked now, at start-up, not at the
         # first boot that plans NICs.
-        for opt in mq_conf.OPTS:
+        mq_conf.register_opts(conf)
+        for opt in mq_conf.opts():
             getattr(conf.nova_mq, opt.dest)
         from nova_mq import driver as mq_driver
         from nova_mq import vif as mq_vif

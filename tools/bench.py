@@ -801,12 +801,242 @@ def footprint_section(args):
               % (label, nova_n, mq_n, mq_n / nova_n if nova_n else 0.0))
 
 
+# -- Section startup: what nova_mq.pth costs a Python that is not nova-compute
+
+#: What nova-mq may cost a process of its environment that never builds
+#: Nova's libvirt driver (nova-api, pip, a plain ``python -c pass``).
+STARTUP_GOAL_S = 0.1e-3
+#: The processes whose start-up is costed, and what the child that lists
+#: their imports runs (startup_imports).
+STARTUP_PROCESSES = (('python -c pass', None),
+                     ('pip list', 'pip'),
+                     ('nova-api, its router', 'nova-api'))
+
+
+def startup_imports(what, out):
+    """A child: the imports a process makes, as JSON in the file out.
+
+    ``names``: each module it imports, in order, with the ``__path__`` the
+    import machinery searched (the parent package's; None at the top);
+    ``entries``: the path entries it adds to sys.path_importer_cache, each
+    of which went through sys.path_hooks once.
+    """
+    import json
+    import runpy
+    import sys
+    modules = set(sys.modules)
+    entries = set(sys.path_importer_cache)
+    if what == 'pip':
+        sys.argv = ['pip', 'list']
+        try:
+            runpy.run_module('pip', run_name='__main__', alter_sys=True)
+        except SystemExit:
+            pass
+    elif what == 'nova-api':
+        import nova.api.openstack.compute.routes  # noqa: F401
+        import nova.api.openstack.wsgi_app  # noqa: F401
+    names = []
+    for name in list(sys.modules):
+        if name in modules:
+            continue
+        parent = sys.modules.get(name.rpartition('.')[0])
+        path = getattr(parent, '__path__', None) if '.' in name else None
+        names.append([name, None if path is None else list(path)])
+    with open(out, 'w') as f:
+        json.dump({'names': names,
+                   'entries': [entry for entry in sys.path_importer_cache
+                               if entry not in entries]}, f)
+
+
+def startup_child(sitedir, clock, rounds, imports_file):
+    """A child started with ``-S``: times what nova_mq.pth adds.
+
+    ``site.main()`` runs as at any start-up, every .pth of the environment
+    but nova_mq.pth: that is the environment without nova-mq.  Then, each
+    round from that state: ``site.addpackage()`` of nova_mq.pth as often as
+    site.main() would have called it (twice in a 3.11 venv, whose
+    site-packages site reads twice), as site processes it: reading it,
+    running its line, and whatever that imports, found on sys.path as at
+    start-up.  Then the import machinery's two
+    places that see what the line leaves: every import asks each
+    sys.meta_path finder (timed as importlib's ``_find_spec`` asks one, for
+    the imports of imports_file), and every new path entry goes through
+    sys.path_hooks (``PathFinder._path_hooks``, for its entries).  Prints
+    seconds as JSON: best of rounds, nova-mq's and stock's side alternating.
+    """
+    import importlib._bootstrap as bootstrap
+    import importlib._bootstrap_external as external
+    import json
+    import site
+    import sys
+    import time
+    timer = time.process_time if clock == 'cpu' else time.perf_counter
+    rounds = int(rounds)
+    addpackage = site.addpackage
+
+    calls = []
+
+    def without_nova_mq(path, name, known_paths):
+        if name == 'nova_mq.pth':
+            calls.append(path)
+            return known_paths
+        return addpackage(path, name, known_paths)
+    site.addpackage = without_nova_mq
+    site.main()
+    site.addpackage = addpackage
+    calls = calls or [sitedir]
+    stock = (list(sys.meta_path), list(sys.path_hooks), set(sys.modules))
+
+    def reset():
+        sys.meta_path[:], sys.path_hooks[:] = stock[0], stock[1]
+        for name in set(sys.modules) - stock[2]:
+            del sys.modules[name]
+
+    def pth():
+        reset()
+        start = timer()
+        for path in calls:
+            addpackage(path, 'nova_mq.pth', set())
+        return timer() - start
+
+    pth()  # warm up: the files are read from the page cache, as usual
+    pth_s = min(pth() for _ in range(rounds * 20))
+    reset()
+    for path in calls:
+        addpackage(path, 'nova_mq.pth', set())
+    hooked = (list(sys.meta_path), list(sys.path_hooks))
+    added = [f for f in hooked[0] if all(f is not g for g in stock[0])]
+    with open(imports_file) as f:
+        imports = json.load(f)
+    names = [(name, path) for name, path in imports['names']]
+    entries = imports['entries']
+
+    def ask_finders(finders):
+        lock = bootstrap._ImportLockContext
+        start = timer()
+        for name, path in names:
+            for finder in finders:
+                with lock():
+                    find_spec = finder.find_spec
+                    find_spec(name, path, None)
+        return timer() - start
+
+    def run_path_hooks(hooks, entry):
+        sys.path_hooks[:] = hooks
+        start = time.perf_counter()
+        try:
+            external.PathFinder._path_hooks(entry)
+        except ImportError:
+            pass
+        return time.perf_counter() - start
+
+    runs = {'finders': [], 'stock finders': []}
+    for i in range(rounds):
+        sides = ((added, 'finders'), ([], 'stock finders'))
+        for finders, key in sides[::1 if i % 2 else -1]:
+            runs[key].append(ask_finders(finders))
+    best = {key: min(times) for key, times in runs.items()}
+    # A path entry's hooks take microseconds, most of it stat calls: the
+    # best of each entry's calls (the clock's own cost is on both sides).
+    best['hooks'] = best['stock hooks'] = 0.0
+    for entry in entries:
+        times = {'hooks': [], 'stock hooks': []}
+        for i in range(rounds):
+            sides = ((hooked[1], 'hooks'), (stock[1], 'stock hooks'))
+            for hooks, key in sides[::1 if i % 2 else -1]:
+                times[key].append(run_path_hooks(hooks, entry))
+        for key, entry_times in times.items():
+            best[key] += min(entry_times)
+    sys.path_hooks[:] = hooked[1]
+    print(json.dumps({
+        'pth': pth_s,
+        'pth_runs': len(calls),
+        'meta_path_added': len(added),
+        'path_hooks_added': len(hooked[1]) - len(stock[1]),
+        'per_import': (best['finders'] - best['stock finders']) /
+        max(1, len(names)),
+        'per_entry': (best['hooks'] - best['stock hooks']) /
+        max(1, len(entries)),
+    }))
+
+
+def startup_run_child(func, *args, site=False, env=None):
+    """Run func(*args) from its source in a fresh Python; its stdout.
+
+    Without site: ``python -S`` (func runs site.main() itself).
+    """
+    import inspect
+    code = '%s\n%s(*__import__("sys").argv[1:])\n' % (
+        inspect.getsource(func), func.__name__)
+    result = subprocess.run([sys.executable] + ([] if site else ['-S']) +
+                            ['-c', code] + [str(arg) for arg in args],
+                            text=True, capture_output=True, env=env)
+    if result.returncode:
+        raise SystemExit('%s failed (%d):\n%s' % (
+            func.__name__, result.returncode, result.stderr))
+    return result.stdout
+
+
+def startup_workload(what):
+    """{'names': [...], 'entries': [...]} of one process (empty for None)."""
+    import json
+    if what is None:
+        return {'names': [], 'entries': []}
+    with tempfile.NamedTemporaryFile('r', prefix='nova-mq-imports-') as out:
+        # A start-up as any (site, every .pth), then the process's imports.
+        startup_run_child(startup_imports, what, out.name, site=True,
+                          env=dict(os.environ, PYTHONWARNINGS='ignore',
+                                   PIP_DISABLE_PIP_VERSION_CHECK='1',
+                                   PIP_NO_INPUT='1'))
+        return json.load(out)
+
+
+def startup_section(args):
+    """Per process: site's processing of nova_mq.pth, then its hook's cost
+    on every later import, for processes that never build Nova's libvirt
+    driver, against the same environment without nova-mq."""
+    import json
+    sitedirs = [path for path in sys.path
+                if os.path.isfile(os.path.join(path, 'nova_mq.pth'))]
+    if not sitedirs:
+        raise SystemExit('the startup section needs nova-mq installed: no '
+                         'nova_mq.pth on sys.path')
+    print('-- startup: what nova_mq.pth costs a process that never builds '
+          'the libvirt driver (goal: under %.1f ms)' % (STARTUP_GOAL_S * 1e3))
+    rounds = max(5, args.rounds // 2)
+    for name, what in STARTUP_PROCESSES:
+        workload = startup_workload(what)
+        with tempfile.NamedTemporaryFile('w', prefix='nova-mq-imports-') as f:
+            json.dump(workload, f)
+            f.flush()
+            cost = json.loads(startup_run_child(
+                startup_child, sitedirs[0], args.clock, rounds, f.name))
+        if what is None:
+            print('%-34s %7.1f us  (read by site %d time%s; finders added '
+                  'to sys.meta_path: %d, path hooks added: %d)' % (
+                      'site: nova_mq.pth, its line', cost['pth'] * 1e6,
+                      cost['pth_runs'], 's' if cost['pth_runs'] > 1 else '',
+                      cost['meta_path_added'], cost['path_hooks_added']))
+        imports = len(workload['names'])
+        entries = len(workload['entries'])
+        # What the hook saves is not counted against what it costs.
+        total = (cost['pth'] + imports * max(0.0, cost['per_import']) +
+                 entries * max(0.0, cost['per_entry']))
+        print('%-22s %5d imports x %6.3f us, %4d path entries x %6.3f us: '
+              '%.3f ms  %s' % (
+                  name, imports, cost['per_import'] * 1e6, entries,
+                  cost['per_entry'] * 1e6, total * 1e3,
+                  'under the goal' if total < STARTUP_GOAL_S else
+                  'OVER the goal'))
+
+
 # -- main ---------------------------------------------------------------------
 
 SECTIONS = {'engine': engine_section, 'vif': vif_section,
-            'guest': guest_section, 'footprint': footprint_section}
+            'guest': guest_section, 'footprint': footprint_section,
+            'startup': startup_section}
 #: What runs without --sections: footprint takes minutes under valgrind.
-DEFAULT_SECTIONS = ('engine', 'vif', 'guest')
+DEFAULT_SECTIONS = ('engine', 'vif', 'guest', 'startup')
 
 
 def main():

@@ -100,6 +100,13 @@ def site_dir():
     return path
 
 
+def pth_path():
+    """The nova_mq.pth that site processes (see subprocess_env)."""
+    if mode() == 'installed':
+        return os.path.join(ROOT, PTH)
+    return os.path.join(site_dir(), PTH)
+
+
 def entry_points(group):
     """{name: value} of nova-mq's entry points in group, as installed."""
     if mode() == 'installed':
@@ -141,9 +148,15 @@ def subprocess_env(tmp_path):
 
 #: The first lines of every subprocess script: what site did at start-up,
 #: then, in source mode only, the .pth processed the way site does it.
+#: nova_mq.pth's line adds a path hook (a lambda naming _nova_mq_hook)
+#: and imports nothing.
 PRELUDE = '''\
 import os, sys
 STARTUP = {
+    'path_hook_by_site': any(
+        '_nova_mq_hook' in getattr(getattr(h, '__code__', None),
+                                   'co_consts', ())
+        for h in sys.path_hooks),
     'hook_imported_by_site': '_nova_mq_hook' in sys.modules,
     'nova_imported': 'nova' in sys.modules,
     'nova_mq_imported': 'nova_mq' in sys.modules,

@@ -13,6 +13,8 @@
 writes their sample through the ``oslo.config.opts`` entry point, found as
 installed (pkgmeta), and the options behave as their help says."""
 
+import json
+
 import pytest
 from oslo_config import cfg
 
@@ -56,8 +58,8 @@ def test_generator_writes_the_group_and_every_option(sample):
     # The help text and the bounds an operator needs.
     assert "# Use nova-mq in nova-compute's libvirt driver." in lines
     assert '#  (boolean value)' in lines
-    assert '# Minimum value: 3' in lines
-    assert '# Maximum value: %d' % mq_conf.MAX_OPTION_VALUE in lines
+    assert '# Minimum value: %d' % _engine.MIN_MSI_VECTOR_BUDGET in lines
+    assert '# Maximum value: %d' % _engine.MAX_OPTION_VALUE in lines
     assert '# nova-compute after changing it. When nova-mq is in use, ' \
         'nova-compute' in lines
     # Help lines fit the generator's width: it does not re-break them.
@@ -70,6 +72,53 @@ def test_list_opts_is_what_the_generator_iterates():
     assert [o.dest for o in opts] == [
         'enabled', 'msi_vector_budget', 'reserved_msi_vectors']
     assert all(o.help.strip() for o in opts)
+    assert opts == mq_conf.opts()
+    assert opts[0] is mq_conf.ENABLED_OPT
+
+
+def test_option_bounds_are_the_engine_s():
+    opts = {o.dest: o for o in mq_conf.opts()}
+    budget = opts['msi_vector_budget']
+    assert (budget.default, budget.type.min, budget.type.max) == (
+        _engine.DEFAULT_MSI_VECTOR_BUDGET, _engine.MIN_MSI_VECTOR_BUDGET,
+        _engine.MAX_OPTION_VALUE)
+    reserved = opts['reserved_msi_vectors']
+    assert (reserved.default, reserved.type.min, reserved.type.max) == (
+        _engine.DEFAULT_RESERVED_MSI_VECTORS, 0, _engine.MAX_OPTION_VALUE)
+    # The engine is the one source: conf keeps no copy of its limits.
+    assert not hasattr(mq_conf, 'MAX_OPTION_VALUE')
+
+
+#: register_switch() in a fresh interpreter (a module-level OptGroup keeps
+#: the options any ConfigOpts registered on it: not this test process's).
+SWITCH_SCRIPT = '''
+import json, sys
+from oslo_config import cfg
+from nova_mq import conf as mq_conf
+conf = cfg.ConfigOpts()
+mq_conf.register_switch(conf)
+mq_conf.register_switch(conf)          # idempotent
+conf([], default_config_files=[], default_config_dirs=[])
+out = {'switch': sorted(conf.nova_mq), 'enabled': conf.nova_mq.enabled,
+       'loaded': sorted(m for m in sys.modules
+                        if m == 'nova' or m.startswith('nova_mq.'))}
+mq_conf.register_opts(conf)            # the hook's, when enabled
+out['all'] = sorted(conf.nova_mq)
+out['engine'] = 'nova_mq._engine' in sys.modules
+print('RESULT ' + json.dumps(out))
+'''
+
+
+def test_register_switch_registers_enabled_only(tmp_path):
+    proc = pkgmeta.run_python(tmp_path, SWITCH_SCRIPT)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.split('RESULT ', 1)[1])
+    assert out == {
+        'switch': ['enabled'], 'enabled': False,
+        # oslo.config only: no engine, no Nova.
+        'loaded': ['nova_mq.conf'],
+        'all': ['enabled', 'msi_vector_budget', 'reserved_msi_vectors'],
+        'engine': True}
 
 
 def _conf(**values):
@@ -91,9 +140,9 @@ def test_defaults():
 
 @pytest.mark.parametrize('name, value', [
     ('msi_vector_budget', 2),
-    ('msi_vector_budget', mq_conf.MAX_OPTION_VALUE + 1),
+    ('msi_vector_budget', _engine.MAX_OPTION_VALUE + 1),
     ('reserved_msi_vectors', -1),
-    ('reserved_msi_vectors', mq_conf.MAX_OPTION_VALUE + 1),
+    ('reserved_msi_vectors', _engine.MAX_OPTION_VALUE + 1),
 ])
 def test_out_of_range_values_are_refused(name, value):
     with pytest.raises(ValueError):
@@ -105,6 +154,6 @@ def test_out_of_range_values_are_refused(name, value):
 def test_option_range_is_what_the_engine_reads(name):
     # The largest value oslo.config lets through, the engine takes.
     import nova_mq
-    nova_mq.plan_guest(2, options={name: mq_conf.MAX_OPTION_VALUE})
+    nova_mq.plan_guest(2, options={name: _engine.MAX_OPTION_VALUE})
     with pytest.raises((TypeError, ValueError)):
-        nova_mq.plan_guest(2, options={name: mq_conf.MAX_OPTION_VALUE + 1})
+        nova_mq.plan_guest(2, options={name: _engine.MAX_OPTION_VALUE + 1})

@@ -34,10 +34,12 @@ SCRIPT = textwrap.dedent('''
     import sys
 
     # Before any Nova import: the hook is waiting, nothing is imported.
-    import _nova_mq_hook
-    STARTUP['hook_state'] = _nova_mq_hook.state()
     STARTUP['nova_imported_after_site'] = 'nova' in sys.modules
     STARTUP['nova_mq_imported_after_site'] = 'nova_mq' in sys.modules
+    STARTUP['hook_imported_after_site'] = '_nova_mq_hook' in sys.modules
+    STARTUP['meta_path'] = [repr(f) for f in sys.meta_path]
+    import _nova_mq_hook
+    STARTUP['hook_state'] = _nova_mq_hook.state()
     if sys.argv[2] == 'broken-nova-mq':
         # nova-mq's package cannot be imported (a broken install).
         sys.modules['nova_mq'] = None
@@ -91,8 +93,11 @@ SCRIPT = textwrap.dedent('''
             custom_driver=name(type(custom)),
             custom_vif_driver=name(type(custom.vif_driver)),
             hook_state=_nova_mq_hook.state(),
-            finder_left=any(isinstance(f, _nova_mq_hook.Finder)
-                            for f in sys.meta_path),
+            path_hook_left=any(_nova_mq_hook.is_path_hook(h)
+                               for h in sys.path_hooks),
+            watch_left=any(_nova_mq_hook._is_watching(f)
+                           for f in sys.path_importer_cache.values()
+                           if f is not None),
             loader_is_nova_s=not isinstance(module.__loader__,
                                             _nova_mq_hook._Loader),
             nova_mq_imported='nova_mq' in sys.modules and
@@ -158,9 +163,13 @@ def _start(tmp_path, nova_mq_conf, scenario='plain', env=None):
 def _assert_startup(startup):
     if pkgmeta.mode() == 'installed':
         # The wheel's nova_mq.pth, processed by site at start-up.
-        assert startup['hook_imported_by_site']
+        assert startup['path_hook_by_site']
     assert startup['hook_state'] == 'waiting'
-    # Nothing of Nova or nova-mq at start-up, only the stdlib hook.
+    # Nothing of Nova or nova-mq at start-up, not even the hook's module:
+    # only the .pth's path hook, and no import finder.
+    assert not startup['hook_imported_by_site']
+    assert not startup['hook_imported_after_site']
+    assert not any('nova_mq' in finder for finder in startup['meta_path'])
     assert not startup['nova_imported']
     assert not startup['nova_mq_imported']
     assert not startup['nova_imported_after_site']
@@ -174,7 +183,9 @@ def _assert_hook_done(result):
     assert result['hook_state'] == 'patched'
     # LibvirtDriver(...) still looks like Nova's (inspect, mock autospec).
     assert result['signature'] == '(virtapi, read_only=False)'
-    assert not result['finder_left']
+    # One shot: the path hook and the watch are gone.
+    assert not result['path_hook_left']
+    assert not result['watch_left']
     assert result['loader_is_nova_s']
     assert result['is_libvirt_driver']
     # A subclass of LibvirtDriver (a custom driver) is never switched.
@@ -241,13 +252,13 @@ def test_hook_off_by_environment(tmp_path):
 
 
 def test_hook_failure_never_breaks_nova_import(tmp_path):
-    # The finder fails: Nova's module is imported by the other finders,
-    # as if nova-mq were not installed, and the failure is logged.
+    # The watch fails: Nova's module is imported as if nova-mq were not
+    # installed, and the failure is logged.
     proc = pkgmeta.run_python(
         tmp_path, 'import _nova_mq_hook\n'
         'def broken(*args):\n'
         '    raise RuntimeError("broken hook")\n'
-        '_nova_mq_hook.Finder._wrapped_spec = broken\n'
+        '_nova_mq_hook._wrap_spec = broken\n'
         'from nova.virt.libvirt import driver\n'
         'print(driver.LibvirtDriver.__name__, _nova_mq_hook.state())\n')
     assert proc.returncode == 0, proc.stderr
@@ -255,3 +266,87 @@ def test_hook_failure_never_breaks_nova_import(tmp_path):
     assert 'cannot hook the import of nova.virt.libvirt.driver' in \
         proc.stderr
     assert 'RuntimeError: broken hook' in proc.stderr
+
+
+def test_pth_is_the_hook_s_line():
+    # The .pth site reads (installed, or the source tree's copy) is the
+    # line _nova_mq_hook documents and recognises.
+    import _nova_mq_hook
+    with open(pkgmeta.pth_path()) as f:
+        assert f.read() == _nova_mq_hook.PTH_LINE + '\n'
+
+
+#: Imports that are not Nova's libvirt driver, then the driver, with the
+#: hook's state after each step.
+OTHER_IMPORTS = textwrap.dedent('''
+    import importlib, json, site, sys
+    import email.mime.text, oslo_config.cfg, xml.dom.minidom  # noqa
+    import nova.virt.hardware  # noqa: a Nova module, not the libvirt one
+    steps = {'others': '_nova_mq_hook' in sys.modules}
+    if sys.argv[1] == 'caches-cleared':
+        sys.path_importer_cache.clear()
+        importlib.invalidate_caches()
+    if sys.argv[1] == 'pth-twice':
+        # site reads a 3.11 venv's site-packages twice: once more here.
+        site.addpackage(*os.path.split(PTH), set())
+    import _nova_mq_hook
+    if sys.argv[1] == 'hook-appended':
+        # A .pth before nova-mq's appended a path hook (setuptools'
+        # editable installs do), then nova_mq.pth ran.
+        _nova_mq_hook.remove()
+
+        def editable_hook(path):
+            raise ImportError(path)
+        sys.path_hooks.append(editable_hook)
+        site.addpackage(*os.path.split(PTH), set())
+    steps['hooks_before'] = sum(map(_nova_mq_hook.is_path_hook,
+                                    sys.path_hooks))
+    from nova.virt.libvirt import driver  # noqa
+    steps['state'] = _nova_mq_hook.state()
+    steps['hooks'] = sum(map(_nova_mq_hook.is_path_hook, sys.path_hooks))
+    print('RESULT ' + json.dumps(steps))
+''')
+
+
+def _result(proc):
+    assert proc.returncode == 0, proc.stderr
+    line = [line for line in proc.stdout.splitlines()
+            if line.startswith('RESULT ')][-1]
+    return json.loads(line[len('RESULT '):])
+
+
+@pytest.mark.parametrize('scenario', ['plain', 'caches-cleared',
+                                      'pth-twice', 'hook-appended'])
+def test_other_imports_never_load_the_hook(tmp_path, scenario):
+    # Only the first import from nova/virt/libvirt imports _nova_mq_hook;
+    # cleared import caches, the .pth read twice or a path hook added
+    # before it change nothing: one path hook, gone once it has worked.
+    proc = pkgmeta.run_python(
+        tmp_path, 'PTH = %r\n' % pkgmeta.pth_path() + OTHER_IMPORTS,
+        scenario)
+    assert _result(proc) == {'others': False, 'hooks_before': 1,
+                             'state': 'patched', 'hooks': 0}
+
+
+#: Path entries that are not directories, with the hook first.
+NOT_DIRECTORIES = textwrap.dedent('''
+    import json, sys, zipfile
+    with zipfile.ZipFile('mods.zip', 'w') as archive:
+        archive.writestr('zipped_mod.py', 'VALUE = 42\\n')
+    sys.path[:0] = [os.path.abspath('none'), os.path.abspath('mods.zip')]
+    import zipped_mod
+    print('RESULT ' + json.dumps({
+        'first': sys.path_hooks[0].__name__,
+        'value': zipped_mod.VALUE,
+        'missing': sys.path_importer_cache[sys.path[0]],
+        'zip': type(sys.path_importer_cache[sys.path[1]]).__name__,
+        'hook': '_nova_mq_hook' in sys.modules}))
+''')
+
+
+def test_zip_and_missing_path_entries_are_as_without_nova_mq(tmp_path):
+    # The hook hands what is not a directory on to zipimport's hook.
+    proc = pkgmeta.run_python(tmp_path, NOT_DIRECTORIES)
+    assert _result(proc) == {'first': '<lambda>', 'value': 42,
+                             'zip': 'zipimporter', 'missing': None,
+                             'hook': False}
