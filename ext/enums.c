@@ -32,6 +32,8 @@ static const NmqEnumName nmq_vnic_type_names[] = {
     NMQ_VNIC_TYPES(NMQ_ENUM_NAME)};
 static const NmqEnumName nmq_virt_type_names[] = {
     NMQ_VIRT_TYPES(NMQ_ENUM_NAME)};
+static const NmqEnumName nmq_model_names[] = {NMQ_MODELS(NMQ_ENUM_NAME)};
+static const NmqEnumName nmq_driver_names[] = {NMQ_DRIVERS(NMQ_ENUM_NAME)};
 static const NmqEnumName nmq_throughput_names[] = {
     NMQ_THROUGHPUTS(NMQ_ENUM_NAME)};
 static const NmqEnumName nmq_reason_names[] = {NMQ_REASONS(NMQ_ENUM_NAME)};
@@ -66,6 +68,8 @@ nmq_enum_find(const NmqEnumName *names, int n, NmqStr s)
 
 NMQ_ENUM_IMPL(nmq_vnic_type, NmqVnicType, nmq_vnic_type_names, NMQ_VNIC__COUNT)
 NMQ_ENUM_IMPL(nmq_virt_type, NmqVirtType, nmq_virt_type_names, NMQ_VIRT__COUNT)
+NMQ_ENUM_IMPL(nmq_model, NmqModel, nmq_model_names, NMQ_MODEL__COUNT)
+NMQ_ENUM_IMPL(nmq_driver, NmqDriver, nmq_driver_names, NMQ_DRIVER__COUNT)
 NMQ_ENUM_IMPL(nmq_throughput, NmqThroughput, nmq_throughput_names,
               NMQ_THROUGHPUT__COUNT)
 NMQ_ENUM_IMPL(nmq_reason, NmqReason, nmq_reason_names, NMQ_REASON__COUNT)

@@ -42,6 +42,28 @@
     X(NMQ_VIRT_LXC, "lxc")                                                     \
     X(NMQ_VIRT_PARALLELS, "parallels")
 
+/* Nova's network_model.VIF_MODEL_ALL (newest Nova): the models a plan
+ * names (NmqNicPlan.model). */
+#define NMQ_MODELS(X)                                                          \
+    X(NMQ_MODEL_VIRTIO, "virtio")                                              \
+    X(NMQ_MODEL_NE2K_PCI, "ne2k_pci")                                          \
+    X(NMQ_MODEL_PCNET, "pcnet")                                                \
+    X(NMQ_MODEL_RTL8139, "rtl8139")                                            \
+    X(NMQ_MODEL_E1000, "e1000")                                                \
+    X(NMQ_MODEL_E1000E, "e1000e")                                              \
+    X(NMQ_MODEL_NETFRONT, "netfront")                                          \
+    X(NMQ_MODEL_SPAPR_VLAN, "spapr-vlan")                                      \
+    X(NMQ_MODEL_LAN9118, "lan9118")                                            \
+    X(NMQ_MODEL_SRIOV, "sriov")                                                \
+    X(NMQ_MODEL_VMXNET, "vmxnet")                                              \
+    X(NMQ_MODEL_VMXNET3, "vmxnet3")                                            \
+    X(NMQ_MODEL_IGB, "igb")
+
+/* The frontend driver names a plan writes (NmqNicPlan.driver). */
+#define NMQ_DRIVERS(X)                                                         \
+    X(NMQ_DRIVER_VHOST, "vhost")                                               \
+    X(NMQ_DRIVER_QEMU, "qemu")
+
 /* The throughput classes of the seed's alternative: 100% / 50% / 1. */
 #define NMQ_THROUGHPUTS(X)                                                     \
     X(NMQ_THROUGHPUT_HIGH, "high")                                             \
@@ -83,6 +105,8 @@
 
 typedef enum { NMQ_VNIC_TYPES(NMQ_ENUM_MEMBER) NMQ_VNIC__COUNT } NmqVnicType;
 typedef enum { NMQ_VIRT_TYPES(NMQ_ENUM_MEMBER) NMQ_VIRT__COUNT } NmqVirtType;
+typedef enum { NMQ_MODELS(NMQ_ENUM_MEMBER) NMQ_MODEL__COUNT } NmqModel;
+typedef enum { NMQ_DRIVERS(NMQ_ENUM_MEMBER) NMQ_DRIVER__COUNT } NmqDriver;
 typedef enum {
     NMQ_THROUGHPUTS(NMQ_ENUM_MEMBER) NMQ_THROUGHPUT__COUNT
 } NmqThroughput;
@@ -97,6 +121,10 @@ const char *nmq_vnic_type_str(NmqVnicType v);
 int nmq_vnic_type_parse(NmqStr s);
 const char *nmq_virt_type_str(NmqVirtType v);
 int nmq_virt_type_parse(NmqStr s);
+const char *nmq_model_str(NmqModel v);
+int nmq_model_parse(NmqStr s);
+const char *nmq_driver_str(NmqDriver v);
+int nmq_driver_parse(NmqStr s);
 const char *nmq_throughput_str(NmqThroughput v);
 int nmq_throughput_parse(NmqStr s);
 const char *nmq_reason_str(NmqReason v);

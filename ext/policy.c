@@ -35,25 +35,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Nova's network_model.VIF_MODEL_ALL (newest Nova): the models the plan
- * can name with a static string. */
-#define NMQ_POLICY_MODELS(X)                                                   \
-    X(NMQ_MODEL_VIRTIO, "virtio")                                              \
-    X(NMQ_MODEL_NE2K_PCI, "ne2k_pci")                                          \
-    X(NMQ_MODEL_PCNET, "pcnet")                                                \
-    X(NMQ_MODEL_RTL8139, "rtl8139")                                            \
-    X(NMQ_MODEL_E1000, "e1000")                                                \
-    X(NMQ_MODEL_E1000E, "e1000e")                                              \
-    X(NMQ_MODEL_NETFRONT, "netfront")                                          \
-    X(NMQ_MODEL_SPAPR_VLAN, "spapr-vlan")                                      \
-    X(NMQ_MODEL_LAN9118, "lan9118")                                            \
-    X(NMQ_MODEL_SRIOV, "sriov")                                                \
-    X(NMQ_MODEL_VMXNET, "vmxnet")                                              \
-    X(NMQ_MODEL_VMXNET3, "vmxnet3")                                            \
-    X(NMQ_MODEL_IGB, "igb")
-
-typedef enum { NMQ_POLICY_MODELS(NMQ_ENUM_MEMBER) NMQ_MODEL__COUNT } NmqModel;
-
 /* A name with its length (sizeof of the literal): compared without strlen. */
 typedef struct {
     const char *s;
@@ -64,14 +45,6 @@ typedef struct {
     {                                                                          \
         str, sizeof(str) - 1                                                   \
     }
-#define NMQ_POLICY_MODEL_WORD(name, str) NMQ_WORD(str),
-static const NmqWord nmq_model_names[] = {
-    NMQ_POLICY_MODELS(NMQ_POLICY_MODEL_WORD)};
-
-/* The driver names the plan writes; finish compares them by address. */
-static const char nmq_driver_vhost[] = "vhost";
-static const char nmq_driver_qemu[] = "qemu";
-
 /* s is exactly word (bytes, length first). */
 static int
 nmq_policy_is(NmqStr s, NmqWord word)
@@ -517,19 +490,6 @@ nmq_policy_parse_port(const NmqPolicyCtx *ctx, size_t i, NmqPortKnobs *knobs,
     return 0;
 }
 
-/* Index of model in the known-model table, or -1. */
-static int
-nmq_policy_model_find(NmqStr model)
-{
-    int m;
-
-    for (m = 0; m < NMQ_MODEL__COUNT; m++) {
-        if (nmq_policy_is(model, nmq_model_names[m]))
-            return m;
-    }
-    return -1;
-}
-
 /* The newest Nova's SUPPORTED_VIF_MODELS[virt], as a model bit set. */
 static unsigned long
 nmq_policy_builtin_models(NmqVirtType virt)
@@ -578,7 +538,7 @@ nmq_policy_model_listed(const NmqGuestIn *in, NmqStr model)
  * virt type is UnsupportedVirtType; a model not in the list for the virt
  * type is UnsupportedHardware.  A model the list allows but nova-mq does
  * not know (a newer Nova's) is UnsupportedHardware too: the plan could
- * not name it.  m is nmq_policy_model_find(model), which a caller that
+ * not name it.  m is nmq_model_parse(model), which a caller that
  * already knows the model passes without looking it up again.  Returns 0
  * or -1 with err filled.
  */
@@ -815,8 +775,8 @@ nmq_policy_decide(const NmqPolicyCtx *ctx, size_t i, NmqNicPlan *p,
         p->reasons = (1UL << NMQ_REASON_PASSTHROUGH) | knobs;
         return 0;
     case NMQ_NIC_OTHER:
-        if (nmq_policy_check_model(ctx, nic->model,
-                                   nmq_policy_model_find(nic->model), err) < 0)
+        if (nmq_policy_check_model(ctx, nic->model, nmq_model_parse(nic->model),
+                                   err) < 0)
             return -1;
         p->reasons = (1UL << NMQ_REASON_NOT_VIRTIO) | knobs;
         return 0;
@@ -968,32 +928,33 @@ nmq_policy_finish(const NmqPolicyCtx *ctx, size_t i, NmqNicPlan *p,
     NmqNicKind kind = nmq_policy_nic_kind(ctx, nic);
     int q = p->queues;
     int nova_on = in->vcpus >= 2 && (ctx->flavor_mq == 1 || ctx->image_mq == 1);
+    int driver = -1; /* NmqDriver, -1: no driver name */
     /* Every kind but OTHER has a virtio model (or none: passthrough). */
-    int m = kind == NMQ_NIC_OTHER ? nmq_policy_model_find(nic->model)
-                                  : NMQ_MODEL_VIRTIO;
+    int m =
+        kind == NMQ_NIC_OTHER ? nmq_model_parse(nic->model) : NMQ_MODEL_VIRTIO;
     static const NmqWord vdpa = NMQ_WORD("vdpa");
 
     p->packed = ctx->packed;
     p->queues = 0;
-    p->model =
-        kind == NMQ_NIC_PASSTHROUGH || m < 0 ? NULL : nmq_model_names[m].s;
+    p->model = kind == NMQ_NIC_PASSTHROUGH || m < 0 ? NULL : nmq_model_str(m);
     p->rx_queue_size = kind == NMQ_NIC_PASSTHROUGH ? 0 : (int)in->rx_queue_size;
     if (nmq_policy_vhost_user(nic) || nmq_policy_is(nic->vnic_type, vdpa))
         p->tx_queue_size = (int)in->tx_queue_size;
     if (kind == NMQ_NIC_PLAIN && ctx->virt == NMQ_VIRT_QEMU)
-        p->driver = nmq_driver_qemu;
+        driver = NMQ_DRIVER_QEMU;
     if (kind == NMQ_NIC_ELIGIBLE &&
         (q > 1 || (nova_on && q == ctx->nova_count))) {
-        p->driver = nmq_driver_vhost;
+        driver = NMQ_DRIVER_VHOST;
         p->queues = q;
     }
-    if ((kind == NMQ_NIC_PLAIN || kind == NMQ_NIC_ELIGIBLE) &&
-        p->driver == NULL && p->rx_queue_size != 0)
-        p->driver = nmq_driver_vhost;
+    if ((kind == NMQ_NIC_PLAIN || kind == NMQ_NIC_ELIGIBLE) && driver < 0 &&
+        p->rx_queue_size != 0)
+        driver = NMQ_DRIVER_VHOST;
+    p->driver = driver < 0 ? NULL : nmq_driver_str(driver);
     p->multiqueue = p->queues > 1;
     if (kind == NMQ_NIC_PLAIN || kind == NMQ_NIC_ELIGIBLE)
         p->msi_vectors = nmq_policy_msi_vectors(q);
-    if (p->driver == nmq_driver_vhost && !nmq_policy_vhost_user(nic))
+    if (driver == NMQ_DRIVER_VHOST && !nmq_policy_vhost_user(nic))
         p->vhost_memory = NMQ_VHOST_BYTES_PER_QUEUE * (q > 1 ? q : 1);
     totals->msi_vectors += p->msi_vectors;
     totals->vhost_memory += p->vhost_memory;

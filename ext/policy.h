@@ -98,8 +98,9 @@ typedef struct {
 
 /* The plan for one NIC. */
 typedef struct {
-    const char *driver;    /* "vhost", "qemu" or NULL (no driver name) */
-    const char *model;     /* the model Nova writes, or NULL */
+    const char *driver;    /* nmq_driver_str(): "vhost", "qemu"; or NULL */
+    const char *model;     /* nmq_model_str() of the model Nova writes, or
+                              NULL (none, or a model not in NMQ_MODELS) */
     int queues;            /* 0: no queues attribute */
     int rx_queue_size;     /* 0: none */
     int tx_queue_size;     /* 0: none (set for vhost-user and vdpa) */

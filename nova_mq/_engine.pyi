@@ -9,7 +9,7 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
-"""Signatures of the compiled engine, nova_mq._engine (ext/module.c)."""
+"""Signatures of the compiled engine, nova_mq._engine (ext/py_*.c)."""
 
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
@@ -76,27 +76,9 @@ def plan(
     image_name: Optional[str] = ...,
 ) -> GuestPlan: ...
 
-class GuestPolicy:
-    def __init__(
-        self,
-        vcpus: int,
-        extra_specs: Optional[Mapping[str, Scalar]] = ...,
-        image_properties: Optional[Mapping[str, Union[str, bool, None]]] = ...,
-        virt_type: str = ...,
-        host: Optional[Mapping[str, str]] = ...,
-        options: Optional[Mapping[str, Any]] = ...,
-        flavor_name: Optional[str] = ...,
-        image_name: Optional[str] = ...,
-    ) -> None: ...
-    def plan(self, nics: Sequence[Mapping[str, Any]], /) -> GuestPlan: ...
-
 def render(
     plan: Optional[NicPlan] = ..., /, *, pretty_print: bool = ...,
     **attrs: Any
-) -> str: ...
-
-def render_attrs(
-    attrs: Mapping[str, Any], pretty_print: bool = ..., /
 ) -> str: ...
 
 def parse(xml: Union[str, bytes], /) -> dict[str, Any]: ...
@@ -112,3 +94,5 @@ def _configure(
     packed_ring: bool,
     /,
 ) -> None: ...
+
+def _plan_cache(enabled: bool, /) -> bool: ...
