@@ -321,7 +321,6 @@ def test_the_measures_see_a_leak(family, case):
                          TRACED_CALLS) >= TRACED_SLACK
 
 
-@pytest.mark.skipif(UNDER_ASAN, reason='RSS measures the sanitizer')
 def test_rss_sees_what_python_cannot():
     """A malloc never freed (as a leak in the engine or libxml2 would
     be) is seen by RSS, not by tracemalloc: 20,000 blocks of 2 KiB
