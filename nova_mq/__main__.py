@@ -9,13 +9,10 @@
 # WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
 # License for the specific language governing permissions and limitations
 # under the License.
+"""python -m nova_mq: the nova-mq command (nova_mq.cli.main)."""
+
 import sys
-import warnings
 
-# Nova's imports (eventlet, oslo) warn about their own deprecations; they
-# are not the user's concern at the command line.
-warnings.filterwarnings('ignore', category=DeprecationWarning)
-
-from nova_mq import cli  # noqa: E402
+from nova_mq import cli
 
 sys.exit(cli.main())

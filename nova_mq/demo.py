@@ -24,6 +24,8 @@ is written twice, by Nova's ``to_xml()`` and by nova-mq's C emitter
 byte, and read back through Nova's parser.
 """
 
+import importlib.metadata
+
 import os_vif
 from nova import objects
 from nova.network import model as network_model
@@ -114,7 +116,36 @@ def _check(label, conf):
     return xml, back.vhost_queues
 
 
-def run(vcpus=VCPUS, out=print):
+def guest_domain_xml(configs, vcpus):
+    """The guest's domain XML with these NICs, written by Nova's config
+    classes (and Nova's instance metadata: the flavor's name and vCPUs)."""
+    guest = nova_config.LibvirtConfigGuest()
+    guest.virt_type = 'kvm'
+    guest.name = 'instance-0000002a'
+    guest.uuid = UUID
+    guest.memory = 4096 * 1024
+    guest.vcpus = vcpus
+    guest.os_type = 'hvm'
+    meta = nova_config.LibvirtConfigGuestMetaNovaInstance()
+    meta.package = importlib.metadata.version('nova')
+    meta.name = 'mq-demo'
+    meta.flavor = nova_config.LibvirtConfigGuestMetaNovaFlavor()
+    meta.flavor.name = 'm1.mq'
+    meta.flavor.id = 'c0ffee00-0000-4d6e-8f0a-00000000a001'
+    meta.flavor.vcpus = vcpus
+    meta.flavor.memory = 4096
+    if hasattr(meta.flavor, 'extra_specs'):
+        # Nova 2024.1+ writes the flavor's extra specs too.
+        meta.flavor.extra_specs = FLAVOR_SPECS
+    guest.metadata.append(meta)
+    for conf in configs:
+        guest.add_device(conf)
+    return guest.to_xml()
+
+
+def run(vcpus=VCPUS, out=print, domain_xml=None):
+    """Print the demo; with ``domain_xml`` (a path), write the guest's
+    domain XML there too."""
     global VCPUS
     VCPUS = vcpus
     objects.register_all()
@@ -149,4 +180,9 @@ def run(vcpus=VCPUS, out=print):
             'bytes as its to_xml(); Nova parses it back as queues=%s -->'
             % (port[0], type(conf).__name__, queues))
         out(xml)
+    if domain_xml:
+        text = guest_domain_xml(ours, vcpus)
+        with open(domain_xml, 'w') as f:
+            f.write(text)
+        out('<!-- the guest\'s domain XML: %s -->' % domain_xml)
     return 0

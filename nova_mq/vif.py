@@ -88,12 +88,16 @@ class GuestContext(object):
     ``fixed_queues``: {MAC: queues} of NICs already running in the guest;
     the plan keeps those counts (hotplug, live migration).  The guest's
     plan is made once and kept here, for the flavor, image, virt type and
-    model it was made for.
+    model it was made for.  ``kernel_release``: the host kernel the tap
+    queue cap is read from (None: this host's, ``os.uname()``); the
+    ``nova-mq plan --kernel-release`` of another host.
     """
 
-    def __init__(self, network_info=None, fixed_queues=None):
+    def __init__(self, network_info=None, fixed_queues=None,
+                 kernel_release=None):
         self.network_info = network_info
         self.fixed_queues = dict(fixed_queues or {})
+        self.kernel_release = kernel_release
         self._vifs = None
         self._index = None
         self._key = None
@@ -161,9 +165,10 @@ _PLUG_VIF = contextvars.ContextVar('nova_mq_plug_vif', default=None)
 
 
 @contextlib.contextmanager
-def guest_context(network_info=None, fixed_queues=None):
+def guest_context(network_info=None, fixed_queues=None, kernel_release=None):
     """Plan the vif driver's calls in this block against this guest."""
-    token = _GUEST.set(GuestContext(network_info, fixed_queues))
+    token = _GUEST.set(GuestContext(network_info, fixed_queues,
+                                    kernel_release))
     try:
         yield _GUEST.get()
     finally:
@@ -299,17 +304,21 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
         plan = ctx.cached(key)
         if plan is None:
             plan = self._plan(ctx.vifs, image_meta, flavor, virt_type, model,
-                              ctx.fixed_queues)
+                              ctx.fixed_queues, ctx.kernel_release)
             ctx.remember(key, plan)
         return plan, index
 
     @staticmethod
-    def _plan(vifs, image_meta, flavor, virt_type, model, fixed):
+    def _plan(vifs, image_meta, flavor, virt_type, model, fixed,
+              kernel_release=None):
         options = _options(virt_type)
         # Nova reads the kernel only without [libvirt]max_queues; so does
         # the engine (it never parses '').
-        host = {'kernel_release': '' if options['max_queues'] else
-                os.uname().release}
+        if options['max_queues']:
+            kernel_release = ''
+        elif kernel_release is None:
+            kernel_release = os.uname().release
+        host = {'kernel_release': kernel_release}
         args = (flavor.vcpus, _extra_specs(flavor),
                 _image_properties(image_meta), virt_type, host, options,
                 _engine_nics(vifs, model, fixed))
