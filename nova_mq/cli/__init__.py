@@ -86,7 +86,7 @@ class NovaMQApp(app.App):
             'virtio-net multiqueue for Nova\'s libvirt driver: '
             '"nova-mq plan" shows what a guest would get on this host, '
             '"nova-mq audit" what running guests have.',
-            version, argparse_kwargs)
+            version, dict(argparse_kwargs or {}, prog=self.NAME))
         parser.add_argument(
             '--config-file', action='append', metavar='PATH',
             help='nova.conf to read (repeatable; default: '

@@ -204,7 +204,8 @@ def libvirt_sources(uri, names):
                 except libvirt.libvirtError as exc:
                     yield '--domain %s' % name, exc, None
         else:
-            domains = conn.listAllDomains(0)
+            domains = sorted(conn.listAllDomains(0),
+                             key=lambda dom: dom.name())
         for dom in domains:
             try:
                 yield dom.name(), dom.XMLDesc(0), dom.UUIDString()

@@ -70,9 +70,10 @@ class _Formatter(argparse.RawDescriptionHelpFormatter,
     """The description and epilog as written (paragraphs, examples)."""
 
 
-def _one_line_error(parser, message):
+def _one_line_error(parser, stream, message):
     """argparse's error(), without the usage block: one line, exit 2."""
-    parser.exit(EXIT_USAGE, '%s: error: %s\n' % (parser.prog, message))
+    stream.write('%s: error: %s\n' % (parser.prog, message))
+    raise SystemExit(EXIT_USAGE)
 
 
 class _Base(object):
@@ -83,7 +84,8 @@ class _Base(object):
 
     def get_parser(self, prog_name):
         parser = super(_Base, self).get_parser(prog_name)
-        parser.error = lambda message: _one_line_error(parser, message)
+        parser.error = lambda message: _one_line_error(
+            parser, self.app.stderr, message)
         parser.formatter_class = _Formatter
         return parser
 

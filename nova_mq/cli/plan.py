@@ -164,13 +164,15 @@ def make_image(properties, nics):
                 '--nic', 'model=%s' % model, 'differs from --image-property '
                 'hw_vif_model=%s' % props['hw_vif_model'])
     for key, value in props.items():
+        option, text = '--image-property', '%s=%s' % (key, value)
+        if key == 'hw_vif_model' and key not in properties:
+            option, text = '--nic', 'model=%s' % value
         try:
             one = objects.ImageMetaProps.from_dict({key: value})
         except ValueError as exc:
-            raise common.UserError('--image-property', '%s=%s' % (key, value),
-                                   common._one_line(exc))
+            raise common.UserError(option, text, common._one_line(exc))
         if not one.obj_what_changed():
-            raise common.UserError('--image-property', key,
+            raise common.UserError(option, key,
                                    'not an image property Nova knows')
     return objects.ImageMeta.from_dict({'name': 'nova-mq-plan',
                                         'properties': props})
@@ -211,11 +213,23 @@ def plan_guest(vcpus, flavor_props, image_props, nic_texts, virt_type,
     driver = mq_vif.MultiqueueVIFDriver()
     with mq_vif.guest_context(network_info=vifs,
                               kernel_release=kernel_release):
-        configs = [driver.get_config(instance, v, image, flavor, virt_type)
-                   for v in vifs]
+        configs = [_get_config(driver, instance, v, image, flavor, virt_type,
+                               text) for v, text in zip(vifs, nic_texts)]
         plan = driver.plan_guest(instance, vifs[0], image, flavor,
                                  virt_type)[0]
     return vifs, configs, plan
+
+
+def _get_config(driver, instance, vif, image, flavor, virt_type, nic_text):
+    """The vif driver's config; Nova's error for this NIC names its --nic
+    (a flavor/image conflict names the flavor's and the image's keys)."""
+    from nova import exception as nova_exception
+    try:
+        return driver.get_config(instance, vif, image, flavor, virt_type)
+    except nova_exception.FlavorImageConflict:
+        raise
+    except nova_exception.NovaException as exc:
+        raise common.UserError('--nic', nic_text, common._one_line(exc))
 
 
 def nic_row(index, vif, conf, nic):
