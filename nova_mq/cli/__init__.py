@@ -87,6 +87,10 @@ class NovaMQApp(app.App):
             '"nova-mq plan" shows what a guest would get on this host, '
             '"nova-mq audit" what running guests have.',
             version, dict(argparse_kwargs or {}, prog=self.NAME))
+        for action in parser._actions:
+            if action.dest == 'version':
+                # cliff names the program after sys.argv[0].
+                action.version = '%s %s' % (self.NAME, version)
         parser.add_argument(
             '--config-file', action='append', metavar='PATH',
             help='nova.conf to read (repeatable; default: '
@@ -98,9 +102,10 @@ class NovaMQApp(app.App):
         return parser
 
     def interact(self):
-        # No interactive shell: without a command, print the help.
+        # No interactive shell: without a command, print the help.  (cliff
+        # 4.x ignores interact()'s result: the status is raised.)
         self.stdout.write(self.parser.format_help())
-        return 0
+        raise SystemExit(0)
 
 
 def main(argv=None):
