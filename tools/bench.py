@@ -56,6 +56,15 @@ footprint (only when asked for: minutes under valgrind)
     the last level with this CPU's L2 geometry).  It is how the guest
     section's one-NIC ratios are explained (doc/source/performance.rst).
 
+audit
+    ``nova-mq audit`` of generated domain XML files (``--audit-files``,
+    10,000 by default; nova-compute's devices and metadata, 1 to 4 NICs):
+    the parse-and-check step per file, nova-mq's C reader
+    (``parse_domain``) against a straightforward lxml + XPath reader
+    written here, both followed by the same check; then the whole command
+    over the directory (reading the files, output included), in files per
+    second.
+
 In the vif and guest sections the two sides alternate, round by round, so
 load from other processes falls on both alike, and a ratio above 1.00 is
 flagged SLOWER.  Near 1.00 the ratios are within about 1% of noise on a
@@ -79,6 +88,7 @@ if hasattr(monkey_patch, 'patch'):  # Zed's patches when imported
 import argparse
 import contextlib
 import difflib
+import io
 import itertools
 import logging
 from importlib import metadata
@@ -1027,13 +1037,206 @@ def startup_section(args):
                   'OVER the goal'))
 
 
+# -- audit: nova-mq audit over many domain XML files --------------------------
+
+#: A domain as nova-compute defines it (disks, controllers, Nova's
+#: metadata), with %(ifaces)s for its interfaces.
+AUDIT_DOMAIN = """<domain type="kvm">
+  <uuid>%(uuid)s</uuid>
+  <name>instance-%(index)08x</name>
+  <memory>4194304</memory>
+  <vcpu>%(vcpus)d</vcpu>
+  <metadata>
+    <nova:instance xmlns:nova="http://openstack.org/xmlns/libvirt/nova/1.1">
+      <nova:package version="34.0.0"/>
+      <nova:name>vm-%(index)d</nova:name>
+      <nova:creationTime>2026-12-01 10:00:00</nova:creationTime>
+      <nova:flavor name="m1.mq%(vcpus)d">
+        <nova:memory>4096</nova:memory>
+        <nova:disk>40</nova:disk>
+        <nova:swap>0</nova:swap>
+        <nova:ephemeral>0</nova:ephemeral>
+        <nova:vcpus>%(vcpus)d</nova:vcpus>
+      </nova:flavor>
+      <nova:owner>
+        <nova:user uuid="3c5b1d6e9f0a4b7c8d2e1f0a9b8c7d6e">admin</nova:user>
+        <nova:project uuid="7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b">demo</nova:project>
+      </nova:owner>
+      <nova:root type="image" uuid="1f2e3d4c-5b6a-4978-8d7c-6b5a4f3e2d1c"/>
+    </nova:instance>
+  </metadata>
+  <sysinfo type="smbios">
+    <system>
+      <entry name="manufacturer">OpenStack Foundation</entry>
+      <entry name="product">OpenStack Nova</entry>
+      <entry name="serial">%(uuid)s</entry>
+      <entry name="uuid">%(uuid)s</entry>
+      <entry name="family">Virtual Machine</entry>
+    </system>
+  </sysinfo>
+  <os>
+    <type machine="q35">hvm</type>
+    <boot dev="hd"/>
+    <smbios mode="sysinfo"/>
+  </os>
+  <features>
+    <acpi/>
+    <apic/>
+    <vmcoreinfo/>
+  </features>
+  <cputune>
+    <shares>%(shares)d</shares>
+  </cputune>
+  <clock offset="utc">
+    <timer name="pit" tickpolicy="delay"/>
+    <timer name="rtc" tickpolicy="catchup"/>
+    <timer name="hpet" present="no"/>
+  </clock>
+  <cpu mode="host-model" match="exact">
+    <topology sockets="%(vcpus)d" cores="1" threads="1"/>
+  </cpu>
+  <devices>
+    <disk type="file" device="disk">
+      <driver name="qemu" type="qcow2" cache="none"/>
+      <source file="/var/lib/nova/instances/%(uuid)s/disk"/>
+      <target dev="vda" bus="virtio"/>
+    </disk>
+    <controller type="usb" index="0"/>
+%(ifaces)s
+    <serial type="pty">
+      <log file="/var/lib/nova/instances/%(uuid)s/console.log" append="off"/>
+    </serial>
+    <input type="tablet" bus="usb"/>
+    <graphics type="vnc" autoport="yes" listen="0.0.0.0"/>
+    <video>
+      <model type="virtio"/>
+    </video>
+    <memballoon model="virtio">
+      <stats period="10"/>
+    </memballoon>
+  </devices>
+</domain>
+"""
+AUDIT_IFACE = """    <interface type="%(type)s">
+      <mac address="fa:16:3e:%(a)02x:%(b)02x:%(c)02x"/>
+      <model type="%(model)s"/>%(driver)s
+      <source bridge="br-int"/>
+      <mtu size="1450"/>
+      <target dev="tap%(uuid8)s-%(c)02x"/>
+    </interface>"""
+
+
+def audit_domains(count):
+    """count domain XMLs (bytes): 1 to 4 NICs, mixed queues and models,
+    some misconfigured (queues above vCPUs, on qemu, on e1000)."""
+    docs = []
+    for i in range(count):
+        vcpus = (1, 2, 4, 8, 16)[i % 5]
+        dom_uuid = str(uuid.UUID(int=i + 1))
+        ifaces = []
+        for n in range(1 + i % 4):
+            queues = (None, vcpus, 4, 32)[(i + n) % 4]
+            driver = ('' if queues is None else
+                      '\n      <driver name="%s" queues="%d"/>'
+                      % ('qemu' if (i + n) % 7 == 0 else 'vhost', queues))
+            ifaces.append(AUDIT_IFACE % {
+                'type': 'bridge', 'a': i >> 16 & 255, 'b': i >> 8 & 255,
+                'c': (i + n) & 255, 'uuid8': dom_uuid[:8], 'driver': driver,
+                'model': 'e1000' if (i + n) % 11 == 0 else 'virtio'})
+        docs.append((AUDIT_DOMAIN % {
+            'uuid': dom_uuid, 'index': i, 'vcpus': vcpus,
+            'shares': 1024 * vcpus,
+            'ifaces': '\n'.join(ifaces)}).encode())
+    return docs
+
+
+def lxml_parse_domain(data, _parser=[]):
+    """The straightforward reader: lxml, with entities and the network off,
+    and XPath; the same dict as nova_mq.parse_domain for what the audit
+    reads."""
+    from lxml import etree
+    if not _parser:
+        _parser.append(etree.XMLParser(resolve_entities=False,
+                                       no_network=True, huge_tree=False))
+    root = etree.fromstring(data, _parser[0])
+    if root.tag != 'domain':
+        raise ValueError('not a domain')
+    ifaces = []
+    for iface in root.xpath('/domain/devices/interface'):
+        queues = iface.xpath('string(driver/@queues)')
+        ifaces.append({
+            'type': iface.get('type'),
+            'mac': iface.xpath('string(mac/@address)') or None,
+            'model': iface.xpath('string(model/@type)') or None,
+            'driver': iface.xpath('string(driver/@name)') or None,
+            'queues': int(queues) if queues else None})
+    return {'name': root.xpath('string(/domain/name)'),
+            'vcpus': int(root.xpath('string(/domain/vcpu)')),
+            'interfaces': ifaces}
+
+
+def audit_section(args):
+    from nova_mq import cli
+    from nova_mq.cli import audit as cli_audit
+    from nova_mq.cli import common as cli_common
+    count = args.audit_files
+    print('-- audit: nova-mq audit of %d domain XML files' % count)
+    docs = audit_domains(count)
+    tmp = tempfile.mkdtemp(prefix='nova-mq-bench-audit-')
+    try:
+        for i, data in enumerate(docs):
+            with open(os.path.join(tmp, 'instance-%08x.xml' % i), 'wb') as f:
+                f.write(data)
+        conf = os.path.join(tmp, 'nova.conf')
+        with open(conf, 'w') as f:
+            f.write('[DEFAULT]\n')
+        cli_common.load_config(argparse.Namespace(config_file=[conf],
+                                                  config_dir=[]))
+        limits = cli_audit.host_limits()
+
+        def mq_check(data):
+            return cli_audit.check_domain(nova_mq.parse_domain(data), limits)
+
+        def lxml_check(data):
+            return cli_audit.check_domain(lxml_parse_domain(data), limits)
+        for data in docs[:200]:
+            if mq_check(data) != lxml_check(data):
+                raise AssertionError('lxml and nova-mq read %r differently'
+                                     % data[:200])
+
+        def run_all(check):
+            return lambda: [check(data) for data in docs]
+        lxml_s, mq_s = best_pair(run_all(lxml_check), run_all(mq_check),
+                                 max(3, args.rounds // 20))
+        print('%-34s lxml %8.2f us  nova-mq %7.3f us  ratio %.3f  (%.1fx)'
+              % ('parse+check per file', lxml_s / count * 1e6,
+                 mq_s / count * 1e6, mq_s / lxml_s, lxml_s / mq_s))
+        bytes_total = sum(len(d) for d in docs)
+        print('%-34s %d files of %.1f KiB on average'
+              % ('domains', count, bytes_total / count / 1024))
+        for label, argv in (('nova-mq audit DIR -f value', ('-f', 'value')),
+                            ('nova-mq audit DIR (table)', ())):
+            out = io.StringIO()
+            app = cli.NovaMQApp(stdout=out, stderr=io.StringIO())
+            start = TIMER()
+            status = app.run(['--config-file', conf, 'audit', tmp] +
+                             list(argv))
+            took = TIMER() - start
+            rows = out.getvalue().count('\n')
+            print('%-34s %8.0f files/s  %.2f s for %d files, %d lines, '
+                  'exit %d' % (label, count / took, took, count, rows,
+                               status))
+    finally:
+        shutil.rmtree(tmp)
+
+
 # -- main ---------------------------------------------------------------------
 
 SECTIONS = {'engine': engine_section, 'vif': vif_section,
             'guest': guest_section, 'footprint': footprint_section,
-            'startup': startup_section}
+            'startup': startup_section, 'audit': audit_section}
 #: What runs without --sections: footprint takes minutes under valgrind.
-DEFAULT_SECTIONS = ('engine', 'vif', 'guest', 'startup')
+DEFAULT_SECTIONS = ('engine', 'vif', 'guest', 'startup', 'audit')
 
 
 def main():
@@ -1056,6 +1259,8 @@ def main():
                         'start-up of two processes differs by some 30,000 '
                         'misses, so fewer builds are noisier')
     parser.add_argument('--footprint-child', help=argparse.SUPPRESS)
+    parser.add_argument('--audit-files', type=int, default=10000,
+                        help='audit section: domain XML files audited')
     parser.add_argument('--clock', choices=sorted(TIMERS), default='cpu',
                         help='cpu: this process\'s CPU time (default); '
                         'wall: elapsed time')

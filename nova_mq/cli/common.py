@@ -91,8 +91,10 @@ class _Base(object):
 
     def run(self, parsed_args):
         overrides = self.conf_overrides = []
+        loaded = False
         try:
             if self.needs_config:
+                loaded = True
                 load_config(self.app.options)
             return super(_Base, self).run(parsed_args)
         except Exception as exc:
@@ -105,6 +107,11 @@ class _Base(object):
             return EXIT_USAGE
         finally:
             clear_overrides(overrides)
+            if loaded:
+                # Back to unparsed, as before the command: a program that
+                # runs commands in-process (the tests) may register CLI
+                # options afterwards (Nova's test fixtures do).
+                conf().clear()
 
     def cmd_name_full(self):
         return 'nova-mq %s' % (self.cmd_name or '')

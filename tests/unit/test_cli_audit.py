@@ -148,7 +148,10 @@ def test_default_uri_is_qemu_system_without_the_option():
     from nova_mq.cli import common
     common.load_config(type('O', (), {'config_file': [clilib.EMPTY_CONF],
                                       'config_dir': []}))
-    assert cli_audit.default_uri() == 'qemu:///system'
+    try:
+        assert cli_audit.default_uri() == 'qemu:///system'
+    finally:
+        common.conf().clear()
 
 
 GOOD = domain('good', 4, iface('fa:16:3e:00:00:01', driver='vhost',
