@@ -1060,7 +1060,7 @@ AUDIT_DOMAIN = """<domain type="kvm">
       </nova:flavor>
       <nova:owner>
         <nova:user uuid="3c5b1d6e9f0a4b7c8d2e1f0a9b8c7d6e">admin</nova:user>
-        <nova:project uuid="7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b">demo</nova:project>
+        <nova:project uuid="7e6d5c4b3a2f1e0d9c8b7a6f5e4d3c2b">d</nova:project>
       </nova:owner>
       <nova:root type="image" uuid="1f2e3d4c-5b6a-4978-8d7c-6b5a4f3e2d1c"/>
     </nova:instance>

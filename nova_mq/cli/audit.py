@@ -39,7 +39,8 @@ NOTICES = frozenset(['single-queue-on-multi-vcpu'])
 #: Interface types without a host tap device: the tap cap does not apply.
 _NO_TAP = frozenset(['vhostuser', 'hostdev', 'vdpa'])
 _VIRTIO = 'virtio'
-_UUID_RE = re.compile(r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
+_UUID_RE = re.compile(
+    r'^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$')
 
 EPILOG = """\
 Sources: FILE, a DIRECTORY (its *.xml files) or - (standard input); with
