@@ -110,7 +110,12 @@ class NovaMQApp(app.App):
 
 def main(argv=None):
     """The console script: nova-mq [options] COMMAND [args]."""
+    import os
     import warnings
+    # A one-shot command with no green threads: Nova's eventlet patching
+    # (Zed applies it on import and warns when oslo.context came first) is
+    # not wanted; nova-compute 2026.1 runs on native threads too.
+    os.environ.setdefault('OS_NOVA_DISABLE_EVENTLET_PATCHING', '1')
     # Nova's imports (eventlet, oslo) warn about their own deprecations;
     # they are not the user's concern at the command line.
     warnings.filterwarnings('ignore', category=DeprecationWarning)
