@@ -279,7 +279,7 @@ class Audit(common.Lister):
             if isinstance(xml, Exception):
                 failed = True
                 self.app.stderr.write('nova-mq audit: error: %s: %s\n'
-                                      % (label, common._one_line(xml)))
+                                      % (label, common.one_line(xml)))
                 continue
             problem = problem or is_problem(domain_rows)
             rows.extend(domain_rows)

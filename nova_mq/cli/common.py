@@ -24,7 +24,6 @@ them with ``CONF.set_override``, cleared when the command ends.
 
 import argparse
 import os
-import sys
 import traceback
 
 from cliff import _argparse
@@ -103,7 +102,7 @@ class _Base(object):
             if self.app.options.debug:
                 traceback.print_exc(file=self.app.stderr)
             self.app.stderr.write('%s: error: %s\n'
-                                  % (self.cmd_name_full(), _one_line(exc)))
+                                  % (self.cmd_name_full(), one_line(exc)))
             return EXIT_USAGE
         finally:
             clear_overrides(overrides)
@@ -117,7 +116,7 @@ class _Base(object):
         return 'nova-mq %s' % (self.cmd_name or '')
 
 
-def _one_line(exc):
+def one_line(exc):
     """An exception's message on one line (Nova's messages may wrap)."""
     return ' '.join(str(exc).split()) or type(exc).__name__
 
@@ -135,7 +134,7 @@ class Lister(_Base, lister.Lister):
         except ValueError as exc:
             # cliff: a -c that names no column.
             raise UserError('-c', ' '.join(parsed_args.columns or ()),
-                            _one_line(exc))
+                            one_line(exc))
 
 
 def sort_rows(rows, parsed_args, column_names):
@@ -184,19 +183,19 @@ def conf():
     return nova.conf.CONF
 
 
-#: The host options: (flag, nova.conf group, option, type, help).
+#: The host options: (flag, nova.conf group, option, help).
 HOST_OPTIONS = (
-    ('--virt-type', 'libvirt', 'virt_type', str,
+    ('--virt-type', 'libvirt', 'virt_type',
      '[libvirt]virt_type: kvm, qemu, lxc or parallels'),
-    ('--max-queues', 'libvirt', 'max_queues', int,
+    ('--max-queues', 'libvirt', 'max_queues',
      '[libvirt]max_queues: the host\'s tap queue cap (unset: by kernel)'),
-    ('--rx-queue-size', 'libvirt', 'rx_queue_size', int,
+    ('--rx-queue-size', 'libvirt', 'rx_queue_size',
      '[libvirt]rx_queue_size: 256, 512 or 1024'),
-    ('--tx-queue-size', 'libvirt', 'tx_queue_size', int,
+    ('--tx-queue-size', 'libvirt', 'tx_queue_size',
      '[libvirt]tx_queue_size: 256, 512 or 1024'),
-    ('--msi-vector-budget', 'nova_mq', 'msi_vector_budget', int,
+    ('--msi-vector-budget', 'nova_mq', 'msi_vector_budget',
      '[nova_mq]msi_vector_budget: MSI-X vectors a guest may use'),
-    ('--reserved-msi-vectors', 'nova_mq', 'reserved_msi_vectors', int,
+    ('--reserved-msi-vectors', 'nova_mq', 'reserved_msi_vectors',
      '[nova_mq]reserved_msi_vectors: kept for the guest\'s other devices'),
 )
 
@@ -207,7 +206,7 @@ def add_host_options(parser, names=None):
     group = parser.add_argument_group(
         'host', 'This host as nova-compute sees it; each option overrides '
         'nova.conf.')
-    for flag, _group, _name, _type, text in HOST_OPTIONS:
+    for flag, _group, _name, text in HOST_OPTIONS:
         if names is None or flag in names:
             # Converted by oslo.config (set_override), so that a bad value
             # gets oslo's message naming the option.
@@ -225,21 +224,21 @@ def apply_host_options(parsed_args, overrides):
     """CONF.set_override for each host option given; a bad value is a
     UserError naming the flag and the value."""
     cfg = conf()
-    for flag, group, name, _type, _text in HOST_OPTIONS:
+    for flag, group, name, _text in HOST_OPTIONS:
         value = getattr(parsed_args, name, None)
         if value is None:
             continue
         try:
             cfg.set_override(name, value, group)
         except ValueError as exc:
-            raise UserError(flag, value, _one_line(exc))
+            raise UserError(flag, value, one_line(exc))
         overrides.append((name, group))
     # A nova.conf value that oslo cannot read fails here, named.
-    for _flag, group, name, _type, _text in HOST_OPTIONS:
+    for _flag, group, name, _text in HOST_OPTIONS:
         try:
             cfg[group][name]
         except ValueError as exc:
-            raise UserError('[%s]%s' % (group, name), None, _one_line(exc))
+            raise UserError('[%s]%s' % (group, name), None, one_line(exc))
 
 
 def clear_overrides(overrides):
@@ -260,7 +259,3 @@ def key_values(flag, items):
             raise UserError(flag, item, 'expected KEY=VALUE')
         result[key.strip()] = value
     return result
-
-
-def stdin_bytes():
-    return sys.stdin.buffer.read()

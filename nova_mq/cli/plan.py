@@ -20,6 +20,8 @@ apply, and ``--xml`` is Nova's ``to_xml()`` of the config nova-compute
 would write.  The rows come from the same driver's ``plan_guest``.
 """
 
+import argparse
+
 from nova_mq.cli import common
 
 COLUMNS = ('NIC', 'VIF type', 'Model', 'Driver', 'Queues', 'MSI vectors',
@@ -95,7 +97,6 @@ class _Total(common.ListColumn):
 
 
 def _positive_int(text):
-    import argparse
     try:
         value = int(text)
     except ValueError:
@@ -170,7 +171,7 @@ def make_image(properties, nics):
         try:
             one = objects.ImageMetaProps.from_dict({key: value})
         except ValueError as exc:
-            raise common.UserError(option, text, common._one_line(exc))
+            raise common.UserError(option, text, common.one_line(exc))
         if not one.obj_what_changed():
             raise common.UserError(option, key,
                                    'not an image property Nova knows')
@@ -181,15 +182,14 @@ def make_image(properties, nics):
 def make_flavor(vcpus, extra_specs):
     """Nova's Flavor; each extra spec checked as nova-api checks it."""
     from nova.api.validation.extra_specs import validators
+    from nova import exception as nova_exception
     from nova import objects
     for key, value in extra_specs.items():
         try:
             validators.validate(key, value)
-        except Exception as exc:
-            if type(exc).__name__ != 'ValidationError':
-                raise
+        except nova_exception.ValidationError as exc:
             raise common.UserError('--flavor-property', '%s=%s' % (key, value),
-                                   common._one_line(exc))
+                                   common.one_line(exc))
     return objects.Flavor(name='nova-mq-plan', vcpus=vcpus, memory_mb=4096,
                           extra_specs=dict(extra_specs))
 
@@ -229,7 +229,7 @@ def _get_config(driver, instance, vif, image, flavor, virt_type, nic_text):
     except nova_exception.FlavorImageConflict:
         raise
     except nova_exception.NovaException as exc:
-        raise common.UserError('--nic', nic_text, common._one_line(exc))
+        raise common.UserError('--nic', nic_text, common.one_line(exc))
 
 
 def nic_row(index, vif, conf, nic):
