@@ -140,10 +140,12 @@ class Lister(_Base, lister.Lister):
 def sort_rows(rows, parsed_args, column_names):
     """rows sorted as cliff sorts (--sort-column, None last), in place of
     cliff, so that a command can keep a totals row last."""
-    names = [c for c in parsed_args.sort_columns or () if c in column_names]
+    # As cliff 4.x reads them: any case, underscores for spaces.
+    index = {c.lower(): i for i, c in enumerate(column_names)}
+    wanted = [index.get(c.lower().replace('_', ' '))
+              for c in parsed_args.sort_columns or ()]
     reverse = getattr(parsed_args, 'sort_direction', 'asc') == 'desc'
-    for name in reversed(names):
-        i = column_names.index(name)
+    for i in reversed([i for i in wanted if i is not None]):
         rows = sorted(rows, key=lambda r: (r[i] is None, r[i]),
                       reverse=reverse)
     return rows

@@ -106,6 +106,12 @@ def test_columns_and_sorting_keep_the_totals_last():
     rows = plan_json('-c', 'NIC', '--sort-column', 'VIF type', *DEMO)
     assert [r['NIC'] for r in rows] == ['4', '0', '1', '5', '2', '3',
                                         'guest']
+    # As cliff reads column names for sorting: any case, _ for a space.
+    assert plan_json('-c', 'NIC', '--sort-column', 'vif_type', *DEMO) == rows
+    rows = plan_json('-c', 'NIC', '--sort-column', 'MSI vectors',
+                     '--sort-column', 'NIC', *DEMO)
+    assert [r['NIC'] for r in rows] == ['4', '2', '5', '1', '0', '3',
+                                        'guest']
 
 
 def _nova_interfaces(vcpus, specs, vif_types):
