@@ -68,6 +68,10 @@ NAMES = (
              ('flavor', 'image_meta'), 26,
              'relied on: Nova\'s plug_tap / _plug_os_vif rule, given a '
              'flavor and image that say the plan\'s answer'),
+    NovaName('nova.objects.image_meta', 'ImageMetaProps.fields', None, 26,
+             'read: which image properties the installed Nova has'),
+    NovaName('nova.objects.image_meta', 'ImageMetaProps.get',
+             ('name', 'defvalue'), 26, 'called: an image property'),
     NovaName('nova.objects', 'ImageMeta.from_dict', ('image_meta',), 26,
              'called: an image_meta dict as Nova converts it'),
     # nova_mq.driver: the libvirt driver.
@@ -167,6 +171,8 @@ def bind_args(func, args, kwargs):
                     if p.default is not inspect.Parameter.empty}
         binder = _BINDERS[func] = (names, defaults)
     names, defaults = binder
+    if not kwargs and len(args) == len(names):
+        return dict(zip(names, args))
     values = dict(defaults)
     values.update(zip(names, args))
     values.update(kwargs)

@@ -49,6 +49,7 @@ import os
 
 from nova import exception as nova_exception
 from nova import objects
+from nova.objects import image_meta as nova_image_meta
 from nova.virt.libvirt import vif as nova_vif
 from oslo_log import log as logging
 
@@ -69,7 +70,11 @@ USER_ERRORS = (nova_exception.NovaException,)
 #: Nova's VIF model whose NICs may have queues.
 VIRTIO = 'virtio'
 
-_IMAGE_PROP_NAMES = ('hw_vif_multiqueue_enabled', 'hw_virtio_packed_ring')
+#: The image properties the engine reads, those the installed Nova has
+#: (Zed has no hw_virtio_packed_ring).
+_IMAGE_PROP_NAMES = tuple(
+    name for name in ('hw_vif_multiqueue_enabled', 'hw_virtio_packed_ring')
+    if name in nova_image_meta.ImageMetaProps.fields)
 _MQ_SPEC = 'hw:vif_multiqueue_enabled'
 
 # Nova's methods whose arguments the overrides read by name, as Nova
@@ -87,10 +92,13 @@ class GuestContext(object):
     ``network_info``: the guest's VIFs, in domain order, or None.
     ``fixed_queues``: {MAC: queues} of NICs already running in the guest;
     the plan keeps those counts (hotplug, live migration).  The guest's
-    plan is made once and kept here, for the flavor, image, virt type and
-    model it was made for.  ``kernel_release``: the host kernel the tap
-    queue cap is read from (None: this host's, ``os.uname()``); the
-    ``nova-mq plan --kernel-release`` of another host.
+    plan is made once and kept here, for the flavor and image objects (by
+    identity: the key holds them, so their ids cannot be reused), virt
+    type and model it was made for.  A VIF the guest does not list joins
+    it only once a plan with it has been made: a failed plan leaves the
+    context as it was.  ``kernel_release``: the host kernel the tap queue
+    cap is read from (None: this host's, ``os.uname()``); the ``nova-mq
+    plan --kernel-release`` of another host.
     """
 
     def __init__(self, network_info=None, fixed_queues=None,
@@ -103,38 +111,39 @@ class GuestContext(object):
         self._key = None
         self._plan = None
 
-    def index(self, vif, instance=None):
-        """vif's index among the guest's VIFs, adding it if it is not one.
+    def _read_vifs(self, instance):
+        """The guest's VIFs, read once: network_info, else the instance's
+        network info cache if it is loaded."""
+        vifs = self.network_info
+        if vifs is None and instance is not None:
+            vifs = _cached_network_info(instance)
+        self._vifs = list(vifs or ())
+        self._index = {}
+        for i, v in enumerate(self._vifs):
+            self._index.setdefault(v.get('address'), i)
 
-        Without network_info, the guest's VIFs are the instance's network
-        info cache if it is loaded.
-        """
+    def plan(self, vif, instance, key, make_plan):
+        """(plan, index): the guest's plan with vif among its VIFs, and
+        vif's index; ``make_plan(vifs)`` makes it when the kept one is not
+        for ``key`` (a tuple: flavor, image_meta, then plain values)."""
         if self._vifs is None:
-            vifs = self.network_info
-            if vifs is None and instance is not None:
-                vifs = _cached_network_info(instance)
-            self._vifs = list(vifs or ())
-            self._index = {}
-            for i, v in enumerate(self._vifs):
-                self._index.setdefault(v.get('address'), i)
+            self._read_vifs(instance)
         mac = vif.get('address')
         index = self._index.get(mac)
+        if index is not None and self._same_key(key):
+            return self._plan, index
+        vifs = self._vifs if index is not None else self._vifs + [vif]
+        plan = make_plan(vifs)
         if index is None:
             index = self._index[mac] = len(self._vifs)
-            self._vifs.append(vif)
-            self._key = self._plan = None
-        return index
+            self._vifs = vifs
+        self._key, self._plan = key, plan
+        return plan, index
 
-    @property
-    def vifs(self):
-        return self._vifs
-
-    def cached(self, key):
-        return self._plan if self._key == key else None
-
-    def remember(self, key, plan):
-        self._key = key
-        self._plan = plan
+    def _same_key(self, key):
+        kept = self._key
+        return (kept is not None and kept[0] is key[0] and
+                kept[1] is key[1] and kept[2:] == key[2:])
 
 
 class _Call(object):
@@ -191,12 +200,9 @@ def _extra_specs(flavor):
 
 
 def _image_properties(image_meta):
-    """The image properties the engine reads (None: not set), those the
-    installed Nova has (Zed has no hw_virtio_packed_ring)."""
+    """The image properties the engine reads (None: not set)."""
     props = image_meta.properties
-    fields = props.fields
-    return {name: props.get(name) for name in _IMAGE_PROP_NAMES
-            if name in fields}
+    return {name: props.get(name) for name in _IMAGE_PROP_NAMES}
 
 
 def _obj_field(obj, name):
@@ -295,18 +301,14 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
         for queues only for virtio); else Nova's ``get_vif_model()``.
         """
         ctx = _GUEST.get() or GuestContext()
-        index = ctx.index(vif, instance)
+        key = (flavor, image_meta, virt_type, model)
         if not isinstance(image_meta, objects.ImageMeta):
             image_meta = objects.ImageMeta.from_dict(image_meta or {})
         if model is None:
             model = self.get_vif_model(image_meta=image_meta)
-        key = (id(flavor), id(image_meta), virt_type, model)
-        plan = ctx.cached(key)
-        if plan is None:
-            plan = self._plan(ctx.vifs, image_meta, flavor, virt_type, model,
-                              ctx.fixed_queues, ctx.kernel_release)
-            ctx.remember(key, plan)
-        return plan, index
+        return ctx.plan(vif, instance, key, lambda vifs: self._plan(
+            vifs, image_meta, flavor, virt_type, model, ctx.fixed_queues,
+            ctx.kernel_release))
 
     @staticmethod
     def _plan(vifs, image_meta, flavor, virt_type, model, fixed,
@@ -330,12 +332,12 @@ class MultiqueueVIFDriver(nova_vif.LibvirtGenericVIFDriver):
                 _obj_field(flavor, 'name'), _obj_field(image_meta, 'name')))
 
     def get_config(self, instance, vif, image_meta, flavor, virt_type):
-        token = _CALL.set(_Call(instance, vif, virt_type))
+        call = _Call(instance, vif, virt_type)
+        token = _CALL.set(call)
         try:
             conf = super(MultiqueueVIFDriver, self).get_config(
                 instance=instance, vif=vif, image_meta=image_meta,
                 flavor=flavor, virt_type=virt_type)
-            call = _CALL.get()
         finally:
             _CALL.reset(token)
         if not call.confirmed:
